@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+import soundfile as sf
+
+from sktransfer.datasets import make_spoken_words
+
+SR = 22050
+
+
+@pytest.fixture(scope="session")
+def spoken_words(tmp_path_factory):
+    """48 real spoken words: 4 words x 6 voices x 2 speeds, synthesized by espeak-ng."""
+    paths, labels = make_spoken_words(
+        tmp_path_factory.mktemp("words"),
+        words=("yes", "no", "up", "down"),
+        voices=("en-us", "en-gb", "en-gb-scotland", "en-029", "en-us+f2", "en-gb+m3"),
+        speeds=(120, 170),
+    )
+    return paths, labels
+
+
+def tone(freq, seconds=1.0, sr=SR, noise=0.01, seed=0):
+    t = np.arange(int(seconds * sr)) / sr
+    rng = np.random.default_rng(seed)
+    y = 0.4 * np.sin(2 * np.pi * freq * t) + noise * rng.standard_normal(t.size)
+    return y.astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def audio_files(tmp_path_factory):
+    """Real files in several formats and layouts, named by what they test."""
+    root = tmp_path_factory.mktemp("audio")
+    files = {}
+
+    def write(name, y, sr=SR, **kw):
+        path = root / name
+        sf.write(path, y, sr, **kw)
+        files[name] = str(path)
+
+    write("a440.wav", tone(440))
+    write("a440_44k.flac", tone(440, sr=44100), sr=44100)
+    write("c523.ogg", tone(523.25, seed=1))
+    write("e330.mp3", tone(329.6, seed=2))
+    write("stereo.wav", np.stack([tone(440), tone(660, seed=3)], axis=1))
+    write("silent.wav", np.zeros(SR, dtype=np.float32))
+    write("short.wav", tone(440, seconds=0.05))
+    write("empty.wav", np.zeros(0, dtype=np.float32))
+    corrupt = root / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(range(40)))
+    files["corrupt.wav"] = str(corrupt)
+    files["missing.wav"] = str(root / "missing.wav")
+    return files
