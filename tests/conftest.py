@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from sktransfer import AudioSpectralFeatures
 from sktransfer.datasets import make_spoken_words
 
 SR = 22050
@@ -17,6 +18,15 @@ def spoken_words(tmp_path_factory):
         speeds=(120, 170),
     )
     return paths, labels
+
+
+@pytest.fixture(scope="session")
+def spoken_word_features(spoken_words):
+    """The 193 spectral features of the spoken words, standardised, with their labels."""
+    paths, labels = spoken_words
+    X = AudioSpectralFeatures(n_jobs=2).fit_transform(paths)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    return X, np.asarray(labels)
 
 
 def tone(freq, seconds=1.0, sr=SR, noise=0.01, seed=0):
