@@ -72,9 +72,9 @@ class SklearnKerasClassifier(KerasClassifier):
             )
         return compile_model(self._build_network(meta), self._compile_kwargs())
 
-    def _compile_kwargs(self):
+    def _compile_kwargs(self, learning_rate=None):
         optimizer = keras.optimizers.get(self.optimizer)
-        optimizer.learning_rate = self.learning_rate
+        optimizer.learning_rate = self.learning_rate if learning_rate is None else learning_rate
         return {
             "optimizer": optimizer,
             "loss": "sparse_categorical_crossentropy",
@@ -95,7 +95,21 @@ class SklearnKerasClassifier(KerasClassifier):
             )
         return X
 
+    def _as_input_list(self, X):
+        """For heads whose inputs are not numbers (texts, images): X as a list.
+
+        None for heads on numeric arrays, which SciKeras validates.
+        """
+        return None
+
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        items = None if X is None else self._as_input_list(X)
+        if items is not None:
+            # The feature encoder reads and checks each item, naming bad ones.
+            if y is not None and len(items) != len(y):
+                raise ValueError(f"X has {len(items)} items but y has {len(y)} labels")
+            _, y = super()._validate_data(X=None, y=y, reset=reset, y_numeric=y_numeric)
+            return items, y
         if X is not None:
             X = self._check_finite(X)
             if not reset and hasattr(self, "n_features_in_") and X.ndim >= 2:

@@ -1,0 +1,137 @@
+"""FineTuneImageClassifier: end-to-end training with a grid-searchable frozen depth."""
+
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import clone, is_classifier
+from sklearn.model_selection import GridSearchCV
+
+from sktransfer import FineTuneImageClassifier
+from sktransfer._backbones import BACKBONES, build_base
+from sktransfer.datasets import load_fashion_mnist
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    """300 training images (30 per class) and 500 test images of Fashion-MNIST."""
+    X, y = load_fashion_mnist("train")
+    X_test, y_test = load_fashion_mnist("test")
+    rng = np.random.default_rng(0)
+    train = np.concatenate([rng.choice(np.flatnonzero(y == c), 30, replace=False) for c in range(10)])
+    train = train.reshape(10, 30).T.ravel()  # interleave the classes: any prefix holds all ten
+    test = rng.choice(len(y_test), 500, replace=False)
+    return X[train], y[train], X_test[test], y_test[test]
+
+
+def tiny(**params):
+    settings = dict(input_size=32, epochs=1, early_stopping=False, random_state=0)
+    return FineTuneImageClassifier(**{**settings, **params})
+
+
+def test_fine_tuning_imagenet_weights_beats_random_weights(fashion):
+    X, y, X_test, y_test = fashion
+    settings = dict(
+        input_size=32, trainable_layers="all", freeze_epochs=2, epochs=8, learning_rate=3e-3,
+        early_stopping=False, random_state=0,
+    )
+    pretrained = FineTuneImageClassifier(weights="imagenet", **settings).fit(X, y)
+    scratch = FineTuneImageClassifier(weights=None, **settings).fit(X, y)
+    assert is_classifier(pretrained)
+    pretrained_accuracy = pretrained.score(X_test, y_test)
+    scratch_accuracy = scratch.score(X_test, y_test)
+    # 300 labels, 10 classes: the same network learns far more from ImageNet weights.
+    assert pretrained_accuracy >= 0.35 and pretrained_accuracy > scratch_accuracy + 0.15, (
+        pretrained_accuracy, scratch_accuracy,
+    )
+    assert len(pretrained.history_["loss"]) == 8
+
+
+def expected_trainable(k):
+    """Head (1280 x 10 + 10) plus the trainable weights of the top k weighted layers."""
+    base = build_base(BACKBONES["efficientnet_lite0"], "imagenet", (32, 32))
+    weighted = [layer for layer in base.layers if layer.weights]
+    top = weighted if k == "all" else weighted[len(weighted) - k:]
+    backbone = sum(int(np.prod(w.shape)) for layer in top for w in layer.trainable_weights)
+    return backbone, 1280 * 10 + 10 + backbone
+
+
+@pytest.mark.parametrize("k", [0, 1, 7, "all"])
+def test_trainable_layers_sets_the_trainable_weight_count(fashion, k):
+    X, y = fashion[:2]
+    model = tiny(trainable_layers=k, freeze_epochs=0, epochs=1).fit(X[:40], y[:40])
+    backbone, total = expected_trainable(k) if k else (0, 1280 * 10 + 10)
+    assert model.n_trainable_backbone_weights_ == backbone
+    assert sum(int(np.prod(w.shape)) for w in model.model_.trainable_weights) == total
+
+
+def test_frozen_backbone_keeps_its_imagenet_weights(fashion):
+    X, y = fashion[:2]
+    model = tiny(trainable_layers=0, epochs=2).fit(X[:40], y[:40])
+    base = next(layer for layer in model.model_.layers if hasattr(layer, "layers"))
+    reference = build_base(BACKBONES["efficientnet_lite0"], "imagenet", (32, 32))
+    for got, want in zip(base.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_grid_search_over_trainable_layers_and_head(fashion):
+    X, y = fashion[:2]
+    search = GridSearchCV(
+        tiny(freeze_epochs=1, epochs=2),
+        {"trainable_layers": [0, 3], "hidden_layer_sizes": [(), (32,)]},
+        cv=2,
+    )
+    search.fit(X[:60], y[:60])
+    assert len(search.cv_results_["params"]) == 4
+    assert search.best_estimator_.predict(X[:3]).shape == (3,)
+    assert clone(search.best_estimator_).trainable_layers in (0, 3)
+
+
+def test_augmentation_trains_and_is_off_at_prediction(fashion):
+    X, y = fashion[:2]
+    model = tiny(augmentation=("flip", "crop", "rotation", "zoom"), epochs=2).fit(X[:40], y[:40])
+    np.testing.assert_array_equal(model.predict_proba(X[:5]), model.predict_proba(X[:5]))
+
+
+def test_joblib_round_trip_in_a_fresh_process(fashion, tmp_path):
+    X, y = fashion[:2]
+    model = tiny(trainable_layers=2, freeze_epochs=1, epochs=2).fit(X[:40], y[:40])
+    joblib.dump(model, tmp_path / "model.joblib")
+    np.save(tmp_path / "X.npy", X[:10])
+    np.save(tmp_path / "expected.npy", model.predict_proba(X[:10]))
+    script = (
+        "import joblib, numpy as np;"
+        f"m = joblib.load({str(tmp_path / 'model.joblib')!r});"
+        f"p = m.predict_proba(np.load({str(tmp_path / 'X.npy')!r}));"
+        f"assert np.array_equal(p, np.load({str(tmp_path / 'expected.npy')!r})), 'differs';"
+        "print(len(m.classes_))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "10"
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"trainable_layers": -1}, "trainable_layers must be an int >= 0 or 'all'"),
+        ({"augmentation": ("flip", "blur")}, r"unknown augmentation \['blur'\]"),
+        ({"input_size": 16}, "input_size 16x16 is below the 32 pixels"),
+        ({"backbone": "alexnet"}, "unknown backbone 'alexnet'; valid backbones are"),
+    ],
+)
+def test_invalid_parameters_fail_in_fit(fashion, params, message):
+    X, y = fashion[:2]
+    with pytest.raises(ValueError, match=message):
+        tiny(**params).fit(X[:20], y[:20])
+
+
+def test_bad_image_is_named(fashion, tmp_path):
+    X, y = fashion[:2]
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
+    items = [X[0], X[1], str(broken)]
+    with pytest.raises(ValueError, match=r"image 2 \('.*broken.png'\)"):
+        tiny().fit(items, y[:3])
