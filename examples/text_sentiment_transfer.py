@@ -15,7 +15,7 @@ training folds only. The word vectors come from:
 next to a bag-of-words baseline (TF-IDF of the same tokens). Also prints, for
 each source of vectors, the share of the target's word tokens it knows.
 
-Run: ``.venv/bin/python examples/text_sentiment_transfer.py`` (about 3 minutes on 2 cores).
+Run: ``.venv/bin/python examples/text_sentiment_transfer.py`` (about 2 minutes on 2 cores).
 """
 
 import time

@@ -219,7 +219,8 @@ class TextFileCorpus:
                 for number, line in enumerate(stream, 1):
                     tokens = self.tokenizer(line)
                     if self.tokenizer is not default_tokenize:
-                        tokens = _tokenizer_output(tokens, f"source corpus {self.path!r}, line {number}")
+                        where = f"source corpus {self.path!r}, line {number}"
+                        tokens = _tokenizer_output(tokens, where)
                     yield from training_chunks((tokens,))
         except UnicodeDecodeError as exc:
             raise ValueError(

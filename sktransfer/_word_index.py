@@ -24,7 +24,7 @@ MAX_BATCH_CHARACTERS = 1 << 24
 
 @functools.lru_cache(maxsize=1)
 def word_characters():
-    """Boolean table over all code points: True where ``TOKEN_PATTERN`` counts it a word character."""
+    """Boolean table over all code points: True for the word characters of ``TOKEN_PATTERN``."""
     every = "".join(map(chr, range(0x110000)))
     table = np.zeros(0x110000, dtype=np.bool_)
     table[code_points("".join(TOKEN_PATTERN.findall(every)))] = True
@@ -79,7 +79,8 @@ def _find(text, start, stop, value, chars, offsets, slots):
 
 
 @numba.njit(cache=True, nogil=True)
-def _tokenize_lookup(text, starts, stops, is_word, chars, offsets, slots, first_id, oov, ids, lengths):
+def _tokenize_lookup(text, starts, stops, is_word, chars, offsets, slots, first_id, oov, ids,
+                     lengths):
     """Write the id of every word-character run of each document; return how many."""
     n = 0
     for document in range(len(starts)):
@@ -111,7 +112,8 @@ class WordIndex:
         lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
         self.chars = code_points("".join(words))
         self.offsets = np.concatenate([[0], np.cumsum(lengths)])
-        self.slots = _build_slots(self.chars, self.offsets, 1 << max(4, (2 * len(words)).bit_length()))
+        n_slots = 1 << max(4, (2 * len(words)).bit_length())  # a load factor under 1/2
+        self.slots = _build_slots(self.chars, self.offsets, n_slots)
         self.first_id = first_id
 
     def tokenize_and_encode(self, texts):

@@ -59,7 +59,10 @@ def _is_number(field):
 
 
 def detect_vectors_format(path):
-    """"word2vec-text", "word2vec-binary", "glove", "gensim" (a pickle) or None, from the first bytes."""
+    """The format of a vectors file, from its first bytes.
+
+    One of "word2vec-text", "word2vec-binary", "glove", "gensim" (a pickle), or None.
+    """
     with open_maybe_compressed(path, "rb") as stream:
         head = stream.read(1 << 16)
     if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
@@ -77,7 +80,7 @@ def detect_vectors_format(path):
 
 
 def load_vectors_file(path, *, encoding, errors):
-    """KeyedVectors (or a full gensim model) from a file in any format ``detect_vectors_format`` knows."""
+    """KeyedVectors (or a full gensim model) from a file ``detect_vectors_format`` recognises."""
     try:
         vectors_format = detect_vectors_format(path)
     except OSError as exc:
@@ -129,7 +132,7 @@ def load_gensim_data(name):
 
 
 def load_pretrained(pretrained, *, encoding="utf-8", errors="strict"):
-    """Resolve ``pretrained``: gensim objects as they are, then the GloVe name, files, gensim-data names."""
+    """Resolve ``pretrained``: gensim objects, then the GloVe name, files, gensim-data names."""
     if isinstance(pretrained, (KeyedVectors, Word2Vec)):
         return pretrained
     path = os.fspath(pretrained)
@@ -154,7 +157,7 @@ def is_trainable(loaded):
     """True for a full Word2Vec or FastText model that still holds its training weights."""
     return (
         type(loaded) in (Word2Vec, FastText)
-        and (getattr(loaded, "syn1neg", None) is not None or getattr(loaded, "syn1", None) is not None)
+        and any(getattr(loaded, weights, None) is not None for weights in ("syn1neg", "syn1"))
     )
 
 
@@ -250,5 +253,5 @@ def fine_tune_keyed_vectors(keyed_vectors, token_lists, *, verbose, **params):
 
 
 def copy_if_given(loaded, pretrained):
-    """A deep copy of ``loaded`` when it is the user's own object, which training must not change."""
+    """A deep copy of ``loaded`` if it is the user's own object, which training must not change."""
     return copy.deepcopy(loaded) if loaded is pretrained else loaded

@@ -282,7 +282,8 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
             if not self.fine_tune:
                 return keyed_vectors.index_to_key, keyed_vectors.vectors
             if is_trainable(loaded):
-                model = continue_training(copy_if_given(loaded, self.pretrained), token_lists, **further)
+                model = copy_if_given(loaded, self.pretrained)
+                continue_training(model, token_lists, **further)
                 return model.wv.index_to_key, model.wv.vectors
             return fine_tune_keyed_vectors(
                 keyed_vectors, token_lists, verbose=self.verbose, **training
