@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare a fresh Debian/Ubuntu machine for sktransfer: the system packages the
 # demo and the tests use, and a virtual environment in .venv holding the
-# package (editable) with its TensorFlow (CPU) and test extras. Safe to re-run.
+# package (editable) with its TensorFlow (CPU), test and GloVe extras. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,4 +19,4 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[cpu,test]"
+.venv/bin/python -m pip install -q -e ".[cpu,test,glove]"

@@ -7,7 +7,15 @@ transformers, so they drop into ``Pipeline``, ``GridSearchCV`` and
 
 from .audio import AudioSpectralFeatures
 from .dense_head import DenseHeadClassifier
+from .sequence_head import SequenceClassifier
+from .text import Word2VecEmbedder
 
 __version__ = "0.1.0"
 
-__all__ = ["AudioSpectralFeatures", "DenseHeadClassifier", "__version__"]
+__all__ = [
+    "AudioSpectralFeatures",
+    "DenseHeadClassifier",
+    "SequenceClassifier",
+    "Word2VecEmbedder",
+    "__version__",
+]
