@@ -6,7 +6,8 @@ transformers, so they drop into ``Pipeline``, ``GridSearchCV`` and
 """
 
 from .audio import AudioSpectralFeatures
+from .image import KerasImageFeatures, VGGImageFeatures
 
 __version__ = "0.1.0"
 
-__all__ = ["AudioSpectralFeatures", "__version__"]
+__all__ = ["AudioSpectralFeatures", "KerasImageFeatures", "VGGImageFeatures", "__version__"]
