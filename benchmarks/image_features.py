@@ -100,8 +100,7 @@ def compare(name, paths, batch_size, rounds):
         ours = KerasImageFeatures(name, weights=weights, input_size=size, batch_size=batch_size).fit(pixels[:1])
     # The baseline runs the very same Keras model (same weights), so only the
     # way of calling it differs.
-    network = ours._network()
-    model = network.model
+    model = ours._network()[0].model
     step = baseline_function(model, preprocess_function(BACKBONES[name]) or (lambda x: x))
 
     def run_baseline():

@@ -9,11 +9,11 @@ The legacy format is a run of pickles followed by raw storage bytes:
 4. for each storage, its element count (int64) and its raw little-endian data.
 
 Unpickling runs code named by the file, so nothing here uses a plain
-``pickle.load``: a restricted unpickler resolves exactly four globals
-(``collections.OrderedDict``, ``torch._utils._rebuild_tensor_v2``,
-``torch.FloatStorage`` and ``torch.LongStorage`` and a few more storages), each
-to a harmless stand-in, and refuses everything else. Tensor views are checked
-against their storage's bounds before numpy builds them.
+``pickle.load``: a restricted unpickler resolves only the globals a state dict
+needs (``collections.OrderedDict``, ``torch._utils._rebuild_tensor_v2`` and
+torch's typed storages such as ``torch.FloatStorage``), each to a harmless
+stand-in, and refuses everything else. Tensor views are checked against their
+storage's bounds before numpy builds them.
 """
 
 import collections

@@ -178,8 +178,9 @@ class KerasImageFeatures(TransformerMixin, BaseEstimator):
         return backbone, size
 
     def _network(self):
+        """The shared feature network and the (height, width) it takes."""
         backbone, size = self._settings()
-        return feature_network(backbone, self.weights, size, self.layer, self.pooling)
+        return feature_network(backbone, self.weights, size, self.layer, self.pooling), size
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -203,7 +204,7 @@ class KerasImageFeatures(TransformerMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=3,  # the caller of fit, past sklearn's fit wrapper
             )
-        network = self._network()
+        network, _ = self._network()
         self.n_features_out_ = network.n_features
         prefix = "_".join([self.backbone, *([self.layer] if self.layer else []), self.pooling])
         self.feature_names_out_ = np.asarray(
@@ -224,8 +225,7 @@ class KerasImageFeatures(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         items = as_image_sequence(X)
-        network = self._network()
-        height, width = self._settings()[1]
+        network, (height, width) = self._network()
         out = np.empty((len(items), network.n_features), dtype=np.float32)
         failures = {}
         batches = iter_batches(
