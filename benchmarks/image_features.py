@@ -1,0 +1,174 @@
+"""KerasImageFeatures against a hand-written ``tf.function`` loop, in one process.
+
+For each backbone, alternates rounds of:
+
+(a) the baseline: the same Keras model (no top, same weights), its
+    ``preprocess_input`` and global average pooling called through a
+    hand-written ``tf.function`` loop on float32 batches that are already in
+    memory, at the same batch size;
+(b) ``KerasImageFeatures.transform`` on the same images as one uint8 array;
+(c) ``KerasImageFeatures.transform`` on the same images as JPEG files (real
+    photos from scikit-image and scikit-learn, cropped and scaled to 320 x 240
+    and larger), decoded in background threads while the network runs;
+
+and prints the median throughput ratios (b)/(a) and (c)/(a), and, to compare,
+``Model.predict``'s. Then, in fresh processes, the peak resident memory of
+``transform`` on 500 and on 2,000 JPEG files: with memory bounded by the batch,
+the two are about the same.
+
+Run: ``.venv/bin/python benchmarks/image_features.py [--images 256] [--rounds 3]``
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+import numpy as np
+from PIL import Image
+
+
+def photos():
+    """The real photos that scikit-image and scikit-learn ship."""
+    import sklearn.datasets
+    from skimage import data
+
+    images = [data.astronaut(), data.coffee(), data.chelsea(), data.rocket(), data.cat()]
+    folder = os.path.join(os.path.dirname(sklearn.datasets.__file__), "images")
+    images += [np.asarray(Image.open(os.path.join(folder, n)).convert("RGB"))
+               for n in ("china.jpg", "flower.jpg")]
+    return images
+
+
+def make_jpegs(folder, n, seed=0):
+    """``n`` JPEG files, random crops of the photos at 320 x 240 to 640 x 480."""
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    sources = photos()
+    paths = []
+    for i in range(n):
+        path = os.path.join(folder, f"{i:05d}.jpg")
+        paths.append(path)
+        if os.path.exists(path):
+            continue
+        src = sources[i % len(sources)]
+        h, w = src.shape[:2]
+        ch, cw = int(h * rng.uniform(0.6, 1)), int(w * rng.uniform(0.6, 1))
+        top, left = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
+        scale = rng.choice([1.0, 1.5, 2.0])
+        img = Image.fromarray(src[top:top + ch, left:left + cw]).resize(
+            (int(320 * scale), int(240 * scale)), Image.Resampling.BILINEAR)
+        img.save(path, quality=90)
+    return paths
+
+
+def baseline_function(model, preprocess):
+    """The hand-written loop's step: preprocess, backbone, average pooling."""
+    import tensorflow as tf
+
+    @tf.function
+    def step(x):
+        return tf.reduce_mean(model(preprocess(x), training=False), axis=(1, 2))
+
+    return step
+
+
+def throughput(func, n):
+    start = time.perf_counter()
+    func()
+    return n / (time.perf_counter() - start)
+
+
+def compare(name, paths, batch_size, rounds):
+    import tensorflow as tf
+
+    from sktransfer import KerasImageFeatures
+    from sktransfer._backbones import BACKBONES, preprocess_function
+    from sktransfer._image_io import decode
+
+    size = 224
+    n = len(paths)
+    pixels = np.stack([decode(i, p, target=(size, size), policy="stretch") for i, p in enumerate(paths)])
+    batches = [tf.constant(pixels[i:i + batch_size].astype(np.float32)) for i in range(0, n, batch_size)]
+    weights = "imagenet" if name == "efficientnet_lite0" else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ours = KerasImageFeatures(name, weights=weights, input_size=size, batch_size=batch_size).fit(pixels[:1])
+    # The baseline runs the very same Keras model (same weights), so only the
+    # way of calling it differs.
+    model = ours._network()[0].model
+    step = baseline_function(model, preprocess_function(BACKBONES[name]) or (lambda x: x))
+
+    def run_baseline():
+        for batch in batches:
+            step(batch).numpy()
+
+    def run_predict():
+        model.predict(np.concatenate([b.numpy() for b in batches]), batch_size=batch_size, verbose=0)
+
+    # Warm up: trace every function and batch shape once.
+    run_baseline()
+    ours.transform(pixels)
+    ours.transform(paths[:batch_size + 1])
+    run_predict()
+    rates = {"baseline": [], "arrays": [], "files": [], "predict": []}
+    for _ in range(rounds):
+        rates["baseline"].append(throughput(run_baseline, n))
+        rates["arrays"].append(throughput(lambda: ours.transform(pixels), n))
+        rates["files"].append(throughput(lambda: ours.transform(paths), n))
+        rates["predict"].append(throughput(run_predict, n))
+    median = {k: statistics.median(v) for k, v in rates.items()}
+    print(f"{name:<20} batch {batch_size}: tf.function loop {median['baseline']:6.1f} images/s | "
+          f"ours from arrays {median['arrays']:6.1f} ({median['arrays'] / median['baseline']:.2f}x) | "
+          f"ours from JPEG files {median['files']:6.1f} ({median['files'] / median['baseline']:.2f}x) | "
+          f"Model.predict {median['predict']:6.1f} ({median['predict'] / median['baseline']:.2f}x)",
+          flush=True)
+
+
+PEAK_RSS_CODE = """
+import resource, sys, warnings
+from sktransfer import KerasImageFeatures
+paths = sys.argv[2:2 + int(sys.argv[1])]
+features = KerasImageFeatures("efficientnet_lite0", batch_size=32, n_jobs=2).fit(paths)
+features.transform(paths[:33])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+out = features.transform(paths)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(before // 1024, after // 1024, out.shape[0])
+"""
+
+
+def peak_rss(paths, n):
+    result = subprocess.run([sys.executable, "-c", PEAK_RSS_CODE, str(n), *paths[:n]],
+                            capture_output=True, text=True, check=True)
+    before, after, count = (int(v) for v in result.stdout.split())
+    assert count == n
+    return before, after
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--backbones", default="efficientnet_lite0,mobilenet_v2,resnet50")
+    args = parser.parse_args()
+
+    folder = os.path.join(tempfile.gettempdir(), "sktransfer-bench-images")
+    paths = make_jpegs(folder, 2000)
+    print(f"{os.cpu_count()} CPUs; {args.images} images of 320x240 to 640x480 (JPEG), "
+          f"resized to 224x224; median of {args.rounds} rounds")
+    for name in args.backbones.split(","):
+        compare(name, paths[:args.images], args.batch_size, args.rounds)
+    for n in (500, 2000):
+        before, after = peak_rss(paths, n)
+        print(f"peak RSS, efficientnet_lite0 on {n} JPEG files: {after} MiB "
+              f"({after - before:+d} MiB over the warmed-up process)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,256 @@
+"""The pretrained CNN backbones, built lazily and shared within a process.
+
+A feature network is the backbone without its classifier, cut at an optional
+named layer, followed by a pooling, with the backbone's own
+``preprocess_input`` in front: raw pixels 0..255 go in, features come out. It
+is built on first use and cached, keyed by everything that shapes it, so the
+clones that a grid search makes share one network rather than rebuilding it
+per candidate. Inference runs through a compiled function (``tf.function``
+under the TensorFlow backend), several times faster than ``Model.predict``.
+"""
+
+import collections
+import os
+import threading
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Backbone:
+    name: str
+    module: str        # keras.applications submodule with its preprocess_input
+    constructor: str   # its class in keras.applications; "" for our own builds
+    input_size: int    # the size its ImageNet weights were trained at
+    min_size: int      # the smallest input side it accepts
+    features: int      # channels of its last convolutional map (avg / max pooling)
+
+
+_KERAS = [
+    ("vgg16", "vgg16", "VGG16", 224, 32, 512),
+    ("vgg19", "vgg19", "VGG19", 224, 32, 512),
+    ("resnet50", "resnet", "ResNet50", 224, 32, 2048),
+    ("resnet101", "resnet", "ResNet101", 224, 32, 2048),
+    ("resnet152", "resnet", "ResNet152", 224, 32, 2048),
+    ("resnet50_v2", "resnet_v2", "ResNet50V2", 224, 32, 2048),
+    ("mobilenet", "mobilenet", "MobileNet", 224, 32, 1024),
+    ("mobilenet_v2", "mobilenet_v2", "MobileNetV2", 224, 32, 1280),
+    ("mobilenet_v3_small", "mobilenet_v3", "MobileNetV3Small", 224, 32, 576),
+    ("mobilenet_v3_large", "mobilenet_v3", "MobileNetV3Large", 224, 32, 960),
+    ("densenet121", "densenet", "DenseNet121", 224, 32, 1024),
+    ("inception_v3", "inception_v3", "InceptionV3", 299, 75, 2048),
+    ("xception", "xception", "Xception", 299, 71, 2048),
+    ("efficientnet_b0", "efficientnet", "EfficientNetB0", 224, 32, 1280),
+    ("efficientnet_b1", "efficientnet", "EfficientNetB1", 240, 32, 1280),
+    ("efficientnet_b2", "efficientnet", "EfficientNetB2", 260, 32, 1408),
+    ("efficientnet_b3", "efficientnet", "EfficientNetB3", 300, 32, 1536),
+    ("efficientnet_v2_b0", "efficientnet_v2", "EfficientNetV2B0", 224, 32, 1280),
+    ("convnext_tiny", "convnext", "ConvNeXtTiny", 224, 32, 768),
+]
+
+BACKBONES = {row[0]: Backbone(*row) for row in _KERAS}
+BACKBONES["efficientnet_lite0"] = Backbone("efficientnet_lite0", "", "", 224, 32, 1280)
+
+POOLINGS = ("avg", "max", "flatten")
+
+
+def get_backbone(name):
+    """The registry entry of ``name``, or a ValueError listing the valid names."""
+    try:
+        return BACKBONES[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown backbone {name!r}; valid backbones are: {', '.join(sorted(BACKBONES))}"
+        ) from None
+
+
+def _weights_key(weights):
+    """Hashable identity of a weights choice: a file also by its size and mtime."""
+    if weights is None or weights == "imagenet":
+        return weights
+    path = os.path.abspath(os.fspath(weights))
+    try:
+        stat = os.stat(path)
+    except OSError:
+        raise ValueError(f"weights file {weights!s} does not exist") from None
+    return (path, stat.st_size, stat.st_mtime_ns)
+
+
+def _leaf_layers(model):
+    """Every non-model layer of ``model``, nested models flattened."""
+    import keras
+
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _leaf_layers(layer)
+        else:
+            yield layer
+
+
+def _copy_weights(model, path):
+    import keras
+
+    if path.endswith(".keras"):
+        # A whole model, maybe with a classifier on top or the backbone
+        # nested inside: copy the weights of every layer by name.
+        loaded = keras.saving.load_model(path, compile=False)
+        source = {layer.name: layer for layer in _leaf_layers(loaded)}
+        for layer in model.layers:
+            if not layer.weights:
+                continue
+            if layer.name not in source:
+                raise ValueError(f"it has no layer named {layer.name!r}")
+            shapes = [tuple(w.shape) for w in layer.weights]
+            given = [tuple(w.shape) for w in source[layer.name].weights]
+            if shapes != given:
+                raise ValueError(f"layer {layer.name!r} needs shapes {shapes}, the file gives {given}")
+            layer.set_weights(source[layer.name].get_weights())
+    else:
+        model.load_weights(path)
+
+
+def _load_weights_file(model, backbone, path):
+    """Load a weights or model file into the no-top ``model``, or say why it does not fit."""
+    path = os.fspath(path)
+    name = backbone.name
+    if path.endswith(".pth") and name != "efficientnet_lite0":
+        raise ValueError(f"weights file {path} is a PyTorch file; only efficientnet_lite0 reads those")
+    try:
+        if path.endswith(".pth"):
+            from ._lite0 import load_torch_weights
+
+            load_torch_weights(model, path)
+            return
+        with warnings.catch_warnings():
+            # Keras 3.1x says it skips "nested containers" of functional
+            # models; they hold no weights, and every layer's weights load (the
+            # tests compare the features).
+            warnings.filterwarnings("ignore", "Skipping nested container", UserWarning)
+            _copy_weights(model, path)
+    except Exception as exc:  # Keras raises several types for a mismatch
+        raise ValueError(f"weights file {path} does not fit backbone {name!r}: {exc}") from exc
+
+
+def build_base(backbone, weights, input_size):
+    """The backbone without its top, at ``input_size`` (h, w), with its weights."""
+    shape = (int(input_size[0]), int(input_size[1]), 3)
+    if backbone.name == "efficientnet_lite0":
+        from ._lite0 import build_efficientnet_lite0, load_torch_weights, shipped_weights_path
+
+        model = build_efficientnet_lite0(input_shape=shape)
+        if weights == "imagenet":
+            load_torch_weights(model, shipped_weights_path())
+    else:
+        import keras
+
+        model = getattr(keras.applications, backbone.constructor)(
+            include_top=False, weights="imagenet" if weights == "imagenet" else None,
+            input_shape=shape,
+        )
+    if weights not in (None, "imagenet"):
+        _load_weights_file(model, backbone, weights)
+    return model
+
+
+def preprocess_function(backbone):
+    """The backbone's own ``preprocess_input`` (raw 0..255 RGB in)."""
+    if backbone.name == "efficientnet_lite0":
+        return None  # the network's first layer rescales
+    import importlib
+
+    module = importlib.import_module(f"keras.applications.{backbone.module}")
+    return module.preprocess_input
+
+
+class FeatureNetwork:
+    """A built feature network and its compiled inference function.
+
+    Calling it with a batch of images, uint8 or float32 of shape
+    ``(n, h, w, 3)`` holding raw pixels 0..255, gives float32 features of
+    shape ``(n, n_features)``.
+    """
+
+    def __init__(self, backbone, weights, input_size, layer, pooling):
+        import keras
+
+        base = build_base(backbone, weights, input_size)
+        if layer is not None:
+            names = [lay.name for lay in base.layers]
+            if layer not in names:
+                raise ValueError(
+                    f"backbone {backbone.name!r} has no layer {layer!r}; its layers are: "
+                    + ", ".join(names)
+                )
+            base = keras.Model(base.input, base.get_layer(layer).output, name=f"{base.name}_cut")
+        self.model = base
+        self.pooling = pooling
+        self._preprocess = preprocess_function(backbone)
+        out_shape = tuple(base.output.shape[1:])
+        if len(out_shape) == 3 and pooling in ("avg", "max"):
+            self.n_features = int(out_shape[-1])
+        else:
+            self.n_features = int(np.prod(out_shape))
+        self._compiled = None
+        self._lock = threading.Lock()
+
+    def _forward(self, x):
+        from keras import ops
+
+        x = ops.cast(x, "float32")
+        if self._preprocess is not None:
+            x = self._preprocess(x)
+        y = self.model(x, training=False)
+        if len(y.shape) == 4 and self.pooling == "avg":
+            return ops.mean(y, axis=(1, 2))
+        if len(y.shape) == 4 and self.pooling == "max":
+            return ops.max(y, axis=(1, 2))
+        return ops.reshape(y, (ops.shape(y)[0], -1))
+
+    def _function(self):
+        """``_forward`` compiled by ``tf.function`` (eager under another Keras backend)."""
+        import keras
+
+        with self._lock:
+            if self._compiled is None:
+                if keras.backend.backend() == "tensorflow":
+                    import tensorflow as tf
+
+                    self._compiled = tf.function(self._forward)
+                else:
+                    self._compiled = self._forward
+            return self._compiled
+
+    def __call__(self, batch):
+        from keras import ops
+
+        return np.asarray(ops.convert_to_numpy(self._function()(batch)), dtype=np.float32)
+
+
+_CACHE = collections.OrderedDict()
+_CACHE_LOCK = threading.Lock()
+CACHE_SIZE = 4
+
+
+def feature_network(backbone, weights, input_size, layer, pooling):
+    """The shared :class:`FeatureNetwork` for these settings, built on first use.
+
+    The most recently used ``CACHE_SIZE`` networks stay built.
+    """
+    key = (backbone.name, _weights_key(weights), tuple(input_size), layer, pooling)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+        network = FeatureNetwork(backbone, weights, input_size, layer, pooling)
+        _CACHE[key] = network
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+        return network
+
+
+def clear_cache():
+    """Forget every built network (their memory goes once nothing else holds them)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
