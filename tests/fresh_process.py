@@ -7,18 +7,29 @@ import joblib
 import numpy as np
 
 
-def transform_in_fresh_process(estimator, X, tmp_path):
-    """``estimator.transform(X)`` computed in a new Python process after a joblib round trip.
+def call_in_fresh_process(estimator, method, X, tmp_path):
+    """``getattr(estimator, method)(X)`` computed in a new Python process after a joblib round trip.
 
-    ``X`` must be written back by its ``repr`` (a list of paths or texts).
+    ``X`` is an array (passed through a .npy file) or a list written back by its
+    ``repr`` (paths or texts).
     """
-    saved, out = tmp_path / "estimator.joblib", tmp_path / "transformed.npy"
+    saved, out = tmp_path / "estimator.joblib", tmp_path / "result.npy"
     joblib.dump(estimator, saved)
+    if isinstance(X, np.ndarray):
+        np.save(tmp_path / "X.npy", X)
+        X_code = f"np.load({str(tmp_path / 'X.npy')!r}, allow_pickle=True)"
+    else:
+        X_code = repr(X)
     script = (
         "import joblib, numpy as np, warnings; warnings.simplefilter('ignore');"
         f"estimator = joblib.load({str(saved)!r});"
-        f"np.save({str(out)!r}, estimator.transform({X!r}))"
+        f"np.save({str(out)!r}, estimator.{method}({X_code}))"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return np.load(out)
+
+
+def transform_in_fresh_process(estimator, X, tmp_path):
+    """``estimator.transform(X)`` computed in a new Python process after a joblib round trip."""
+    return call_in_fresh_process(estimator, "transform", X, tmp_path)

@@ -3,7 +3,6 @@
 import subprocess
 import sys
 
-import joblib
 import numpy as np
 import pytest
 from sklearn.base import clone, is_classifier
@@ -14,6 +13,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sktransfer import AudioSpectralFeatures, DenseHeadClassifier
+
+from .fresh_process import call_in_fresh_process
 
 FAST = dict(epochs=25, learning_rate=0.01, patience=3, random_state=0)
 
@@ -102,19 +103,10 @@ def test_grid_search_over_head_parameters(spoken_word_features):
 def test_joblib_round_trip_in_a_fresh_process(spoken_word_features, tmp_path):
     X, y = spoken_word_features
     head = DenseHeadClassifier(hidden_layer_sizes=(16,), batch_norm=True, **FAST).fit(X, y)
-    joblib.dump(head, tmp_path / "head.joblib")
-    np.save(tmp_path / "X.npy", X)
-    np.save(tmp_path / "expected.npy", head.predict_proba(X))
-    script = (
-        "import joblib, numpy as np;"
-        f"head = joblib.load({str(tmp_path / 'head.joblib')!r});"
-        f"p = head.predict_proba(np.load({str(tmp_path / 'X.npy')!r}));"
-        f"assert np.array_equal(p, np.load({str(tmp_path / 'expected.npy')!r})), 'differs';"
-        "print(head.classes_.tolist())"
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "['down', 'no', 'up', 'yes']"
+    restored = call_in_fresh_process(head, "predict_proba", X, tmp_path)
+    np.testing.assert_array_equal(restored, head.predict_proba(X))
+    predicted = call_in_fresh_process(head, "predict", X, tmp_path)
+    np.testing.assert_array_equal(predicted, head.predict(X))
 
 
 def test_clear_errors(spoken_word_features):

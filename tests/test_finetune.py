@@ -1,9 +1,5 @@
 """FineTuneImageClassifier: end-to-end training with a grid-searchable frozen depth."""
 
-import subprocess
-import sys
-
-import joblib
 import numpy as np
 import pytest
 from sklearn.base import clone, is_classifier
@@ -12,6 +8,8 @@ from sklearn.model_selection import GridSearchCV
 from sktransfer import FineTuneImageClassifier
 from sktransfer._backbones import BACKBONES, build_base
 from sktransfer.datasets import load_fashion_mnist
+
+from .fresh_process import call_in_fresh_process
 
 
 @pytest.fixture(scope="module")
@@ -98,19 +96,8 @@ def test_augmentation_trains_and_is_off_at_prediction(fashion):
 def test_joblib_round_trip_in_a_fresh_process(fashion, tmp_path):
     X, y = fashion[:2]
     model = tiny(trainable_layers=2, freeze_epochs=1, epochs=2).fit(X[:40], y[:40])
-    joblib.dump(model, tmp_path / "model.joblib")
-    np.save(tmp_path / "X.npy", X[:10])
-    np.save(tmp_path / "expected.npy", model.predict_proba(X[:10]))
-    script = (
-        "import joblib, numpy as np;"
-        f"m = joblib.load({str(tmp_path / 'model.joblib')!r});"
-        f"p = m.predict_proba(np.load({str(tmp_path / 'X.npy')!r}));"
-        f"assert np.array_equal(p, np.load({str(tmp_path / 'expected.npy')!r})), 'differs';"
-        "print(len(m.classes_))"
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "10"
+    restored = call_in_fresh_process(model, "predict_proba", X[:10], tmp_path)
+    np.testing.assert_array_equal(restored, model.predict_proba(X[:10]))
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,5 @@
 """SequenceClassifier: word vectors in an Embedding + Conv1D + LSTM head."""
 
-import subprocess
-import sys
-
-import joblib
 import numpy as np
 import pytest
 from gensim.test.utils import datapath
@@ -11,6 +7,8 @@ from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 
 from sktransfer import SequenceClassifier, Word2VecEmbedder
+
+from .fresh_process import call_in_fresh_process
 
 
 @pytest.fixture(scope="module")
@@ -73,18 +71,8 @@ def test_grid_search_over_trainable_embedding_and_lstm_size(polarity):
 def test_joblib_round_trip_in_a_fresh_process(polarity, tmp_path):
     texts, labels = polarity
     model = small_model().fit(texts, labels)
-    joblib.dump(model, tmp_path / "model.joblib")
-    np.save(tmp_path / "expected.npy", model.predict_proba(texts[:20]))
-    script = (
-        "import joblib, numpy as np;"
-        f"m = joblib.load({str(tmp_path / 'model.joblib')!r});"
-        f"p = m.predict_proba({texts[:20]!r});"
-        f"assert np.array_equal(p, np.load({str(tmp_path / 'expected.npy')!r})), 'differs';"
-        "print(m.classes_.tolist())"
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "['neg', 'pos']"
+    restored = call_in_fresh_process(model, "predict_proba", texts[:20], tmp_path)
+    np.testing.assert_array_equal(restored, model.predict_proba(texts[:20]))
 
 
 def test_clear_errors(polarity):
