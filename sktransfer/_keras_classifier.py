@@ -31,6 +31,19 @@ class SklearnKerasClassifier(KerasClassifier):
     categorical cross-entropy.
     """
 
+    def __init__(
+        self, *, optimizer, learning_rate, epochs, batch_size, validation_fraction,
+        early_stopping, patience, class_weight, random_state, verbose, **kwargs,
+    ):
+        super().__init__(
+            optimizer=optimizer, epochs=epochs, batch_size=batch_size,
+            class_weight=class_weight, random_state=random_state, verbose=verbose, **kwargs,
+        )
+        self.learning_rate = learning_rate
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.patience = patience
+
     def _build_network(self, meta):  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -164,6 +177,12 @@ class SklearnKerasClassifier(KerasClassifier):
         )
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        self._train_phase(
+            self._compile_kwargs(), X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+        )
+
+    def _train_phase(self, compile_kwargs, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        """Train ``model_`` (compiled with ``compile_kwargs``) through its shared trainer."""
         # SciKeras trains self.model_; point it at the shared trainer meanwhile.
         model = self.model_
 
@@ -176,7 +195,7 @@ class SklearnKerasClassifier(KerasClassifier):
             finally:
                 self.model_ = model
 
-        fit_through_shared_trainer(model, self._compile_kwargs(), train)
+        fit_through_shared_trainer(model, compile_kwargs, train)
 
     def _fit_with_dev_split(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         if not self.early_stopping:

@@ -1,6 +1,5 @@
 """Spectral audio features (MFCC, chroma, mel, contrast, tonnetz) as a transformer."""
 
-import warnings
 from functools import partial
 from numbers import Integral, Real
 
@@ -10,6 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._audio_io import as_clip_list, check_clips, describe_clip, load_clip
+from ._failures import warn_nan_rows
 from ._parallel import parallel_map
 from ._spectral import BLOCKS, block_rows, spectral_blocks
 
@@ -238,13 +238,7 @@ class AudioSpectralFeatures(TransformerMixin, BaseEstimator):
                 failures.append(row)
             else:
                 out[i] = row
-        if failures:
-            warnings.warn(
-                f"{len(failures)} of {len(rows)} clips gave NaN features "
-                f"(on_error='nan'): " + "; ".join(failures),
-                UserWarning,
-                stacklevel=2,
-            )
+        warn_nan_rows(failures, len(rows), "clips")
         return out
 
     def get_feature_names_out(self, input_features=None):

@@ -95,17 +95,15 @@ class DenseHeadClassifier(SklearnKerasClassifier):
         **kwargs,
     ):
         super().__init__(
-            optimizer=optimizer, epochs=epochs, batch_size=batch_size,
-            class_weight=class_weight, random_state=random_state, verbose=verbose, **kwargs,
+            optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
+            batch_size=batch_size, validation_fraction=validation_fraction,
+            early_stopping=early_stopping, patience=patience, class_weight=class_weight,
+            random_state=random_state, verbose=verbose, **kwargs,
         )
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
         self.activation = activation
         self.batch_norm = batch_norm
-        self.learning_rate = learning_rate
-        self.validation_fraction = validation_fraction
-        self.early_stopping = early_stopping
-        self.patience = patience
 
     def _check_params(self):
         sizes = self.hidden_layer_sizes

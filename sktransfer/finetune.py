@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ._keras_classifier import SklearnKerasClassifier
-from ._shared_training import compile_model, fit_through_shared_trainer
+from ._shared_training import compile_model
 
 AUGMENTATIONS = ("flip", "crop", "rotation", "zoom")
 
@@ -124,8 +124,10 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
         **kwargs,
     ):
         super().__init__(
-            optimizer=optimizer, epochs=epochs, batch_size=batch_size,
-            class_weight=class_weight, random_state=random_state, verbose=verbose, **kwargs,
+            optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
+            batch_size=batch_size, validation_fraction=validation_fraction,
+            early_stopping=early_stopping, patience=patience, class_weight=class_weight,
+            random_state=random_state, verbose=verbose, **kwargs,
         )
         self.backbone = backbone
         self.weights = weights
@@ -137,10 +139,6 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
         self.augmentation = augmentation
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
-        self.learning_rate = learning_rate
-        self.validation_fraction = validation_fraction
-        self.early_stopping = early_stopping
-        self.patience = patience
 
     # -- parameters and inputs -------------------------------------------------------
 
@@ -235,7 +233,6 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
     # -- training --------------------------------------------------------------------
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
-        model = self.model_
         unfreeze = self.trainable_layers == "all" or self.trainable_layers > 0
         warmup = min(self.freeze_epochs, epochs) if unfreeze else epochs
         phases = [(warmup, self.learning_rate, False)]
@@ -248,20 +245,12 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
             if n_epochs == 0:
                 continue
             if unfrozen:
-                self.n_trainable_backbone_weights_ = self._unfreeze(model)
+                self.n_trainable_backbone_weights_ = self._unfreeze(self.model_)
             compile_kwargs = self._compile_kwargs(learning_rate)
-            compile_model(model, compile_kwargs)
-
-            def train(trainer, n_epochs=n_epochs, start=done):
-                self.model_ = trainer
-                try:
-                    self._fit_with_dev_split(
-                        X, y, sample_weight, warm_start, n_epochs, start, **kwargs
-                    )
-                finally:
-                    self.model_ = model
-
-            fit_through_shared_trainer(model, compile_kwargs, train)
+            compile_model(self.model_, compile_kwargs)
+            self._train_phase(
+                compile_kwargs, X, y, sample_weight, warm_start, n_epochs, done, **kwargs
+            )
             for key, values in self.history_.items():
                 history.setdefault(key, []).extend(values)
             done += len(self.history_["loss"])

@@ -12,6 +12,7 @@ from joblib import effective_n_jobs
 from tqdm.auto import tqdm
 
 from ._backbones import POOLINGS, feature_network, get_backbone
+from ._failures import warn_nan_rows
 from ._image_io import RESIZE_POLICIES, as_image_sequence, iter_batches
 
 _DOC_PARAMETERS = """
@@ -238,14 +239,8 @@ class KerasImageFeatures(TransformerMixin, BaseEstimator):
                 out[start:start + len(batch)] = network(batch)
                 failures.update(bad)
                 progress.update(len(batch))
-        if failures:
-            out[list(failures)] = np.nan
-            warnings.warn(
-                f"{len(failures)} of {len(items)} images gave NaN features (on_error='nan'): "
-                + "; ".join(failures.values()),
-                UserWarning,
-                stacklevel=2,
-            )
+        out[list(failures)] = np.nan
+        warn_nan_rows(list(failures.values()), len(items), "images")
         return out
 
     def get_feature_names_out(self, input_features=None):

@@ -89,8 +89,10 @@ class SequenceClassifier(SklearnKerasClassifier):
         **kwargs,
     ):
         super().__init__(
-            optimizer=optimizer, epochs=epochs, batch_size=batch_size,
-            class_weight=class_weight, random_state=random_state, verbose=verbose, **kwargs,
+            optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
+            batch_size=batch_size, validation_fraction=validation_fraction,
+            early_stopping=early_stopping, patience=patience, class_weight=class_weight,
+            random_state=random_state, verbose=verbose, **kwargs,
         )
         self.embedder = embedder
         self.trainable_embedding = trainable_embedding
@@ -99,10 +101,6 @@ class SequenceClassifier(SklearnKerasClassifier):
         self.pool_size = pool_size
         self.lstm_units = lstm_units
         self.dropout = dropout
-        self.learning_rate = learning_rate
-        self.validation_fraction = validation_fraction
-        self.early_stopping = early_stopping
-        self.patience = patience
 
     def _check_params(self):
         for name in ("conv_filters", "kernel_size", "pool_size", "lstm_units"):
