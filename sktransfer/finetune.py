@@ -40,17 +40,17 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
 
     ``trainable_layers`` sets how much of the backbone learns: 0 keeps it
     frozen (feature extraction, only the head trains); k unfreezes the top k
-    *layers that hold weights* (convolutions, batch normalisations, dense
-    layers; counted from the output, whatever the backbone's block
-    structure); "all" unfreezes every layer. It is an ordinary parameter, so
-    ``GridSearchCV`` can choose it.
+    *layers that hold weights*, batch normalisations aside (convolutions,
+    depthwise convolutions, dense layers; counted from the output, whatever
+    the backbone's block structure); "all" unfreezes all of them. It is an
+    ordinary parameter, so ``GridSearchCV`` can choose it.
 
     Training runs in two phases: ``freeze_epochs`` epochs with the backbone
     frozen, so that the new head's random weights do not wreck the pretrained
     ones, then the remaining ``epochs - freeze_epochs`` epochs with the chosen
     layers unfrozen and the learning rate multiplied by ``lr_mult``. Batch
-    normalisation layers always run in inference mode (their moving statistics
-    stay those of ImageNet), also when unfrozen.
+    normalisation layers stay frozen, so they always run in inference mode
+    with their ImageNet statistics, scale and offset.
 
     Parameters
     ----------
@@ -221,11 +221,21 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
         return next(layer for layer in model.layers if isinstance(layer, keras.Model))
 
     def _unfreeze(self, model):
-        """Make the top ``trainable_layers`` weighted backbone layers trainable."""
+        """Make the top ``trainable_layers`` weighted backbone layers trainable.
+
+        Batch normalisation layers stay frozen: Keras 3 runs a frozen
+        BatchNormalization in inference mode, whereas an unfrozen one in a
+        nested model follows the outer ``training=True`` of ``fit``.
+        """
         base = self._backbone_model(model)
-        weighted = [layer for layer in base.layers if layer.weights]
-        count = len(weighted) if self.trainable_layers == "all" else min(self.trainable_layers, len(weighted))
         base.trainable = True
+        weighted = []
+        for layer in base.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = False
+            elif layer.weights:
+                weighted.append(layer)
+        count = len(weighted) if self.trainable_layers == "all" else min(self.trainable_layers, len(weighted))
         for position, layer in enumerate(weighted):
             layer.trainable = position >= len(weighted) - count
         return sum(int(np.prod(w.shape)) for w in base.trainable_weights)

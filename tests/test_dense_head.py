@@ -41,6 +41,24 @@ def test_pipeline_on_audio_features_separates_spoken_words(spoken_words):
     assert scores.mean() >= 0.85, scores
 
 
+def test_pipeline_on_pretrained_image_features_classifies_fashion():
+    from sktransfer import KerasImageFeatures
+    from sktransfer.datasets import load_fashion_mnist
+
+    X, y = load_fashion_mnist("train")
+    X_test, y_test = load_fashion_mnist("test")
+    rng = np.random.default_rng(0)
+    train = np.concatenate([rng.choice(np.flatnonzero(y == c), 20, replace=False) for c in range(10)])
+    model = Pipeline([
+        ("features", KerasImageFeatures("efficientnet_lite0", input_size=32)),
+        ("scale", StandardScaler()),
+        ("head", DenseHeadClassifier(hidden_layer_sizes=(64,), **FAST)),
+    ])
+    model.fit(X[train], y[train])
+    # 200 labels for 10 classes; chance is 0.1.
+    assert model.score(X_test[:500], y_test[:500]) >= 0.5
+
+
 def test_probabilities_labels_and_shapes(spoken_word_features):
     X, y = spoken_word_features
     head = DenseHeadClassifier(**FAST).fit(X, y)
