@@ -22,6 +22,7 @@ from sklearn.utils import ClassifierTags
 
 from ._shared_training import compile_model, fit_through_shared_trainer
 
+
 class SklearnKerasClassifier(KerasClassifier):
     """KerasClassifier base for sktransfer heads; not used directly.
 
