@@ -14,6 +14,7 @@ import os
 import threading
 import warnings
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 
@@ -64,6 +65,31 @@ def get_backbone(name):
         raise ValueError(
             f"unknown backbone {name!r}; valid backbones are: {', '.join(sorted(BACKBONES))}"
         ) from None
+
+
+def backbone_and_size(name, input_size):
+    """The registry entry of ``name`` and the checked (height, width) input size.
+
+    ``input_size`` is an int, a (height, width) pair, or None for the size the
+    backbone's ImageNet weights were trained at; a side below the backbone's
+    minimum is a ValueError.
+    """
+    backbone = get_backbone(name)
+    if input_size is None:
+        size = (backbone.input_size, backbone.input_size)
+    elif isinstance(input_size, Integral):
+        size = (int(input_size), int(input_size))
+    else:
+        size = tuple(input_size)
+        if len(size) != 2 or not all(isinstance(s, Integral) and s > 0 for s in size):
+            raise ValueError(f"input_size must be an int or (height, width), got {input_size!r}")
+        size = (int(size[0]), int(size[1]))
+    if min(size) < backbone.min_size:
+        raise ValueError(
+            f"input_size {size} is smaller than backbone {backbone.name!r} accepts: "
+            f"at least {backbone.min_size}x{backbone.min_size} pixels"
+        )
+    return backbone, size
 
 
 def _weights_key(weights):

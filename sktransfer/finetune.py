@@ -143,19 +143,12 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
     # -- parameters and inputs -------------------------------------------------------
 
     def _spec(self):
-        from ._backbones import get_backbone
-        from .image import _as_size
+        from ._backbones import backbone_and_size
 
-        spec = get_backbone(self.backbone)
-        return spec, _as_size(self.input_size, spec.input_size)
+        return backbone_and_size(self.backbone, self.input_size)
 
     def _check_params(self):
-        spec, (height, width) = self._spec()
-        if min(height, width) < spec.min_size:
-            raise ValueError(
-                f"input_size {height}x{width} is below the {spec.min_size} pixels that "
-                f"{spec.name!r} accepts"
-            )
+        self._spec()
         layers = self.trainable_layers
         if not (layers == "all" or (isinstance(layers, Integral) and layers >= 0)):
             raise ValueError(f"trainable_layers must be an int >= 0 or 'all', got {layers!r}")

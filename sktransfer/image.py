@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from joblib import effective_n_jobs
 from tqdm.auto import tqdm
 
-from ._backbones import POOLINGS, feature_network, get_backbone
+from ._backbones import POOLINGS, backbone_and_size, feature_network
 from ._failures import warn_nan_rows
 from ._image_io import RESIZE_POLICIES, as_image_sequence, iter_batches
 
@@ -75,17 +75,6 @@ _DOC_INPUT = """
     size in the process, so the clones of a grid search reuse it. Pickling
     keeps only the parameters: a loaded estimator rebuilds the network on
     first use."""
-
-
-def _as_size(input_size, default):
-    if input_size is None:
-        return (default, default)
-    if isinstance(input_size, Integral):
-        return (int(input_size), int(input_size))
-    size = tuple(input_size)
-    if len(size) != 2 or not all(isinstance(s, Integral) and s > 0 for s in size):
-        raise ValueError(f"input_size must be an int or (height, width), got {input_size!r}")
-    return (int(size[0]), int(size[1]))
 
 
 class KerasImageFeatures(TransformerMixin, BaseEstimator):
@@ -167,20 +156,9 @@ class KerasImageFeatures(TransformerMixin, BaseEstimator):
         self.verbose = verbose
         self.on_error = on_error
 
-    def _settings(self):
-        """The backbone entry and the (height, width) input size, checked."""
-        backbone = get_backbone(self.backbone)
-        size = _as_size(self.input_size, backbone.input_size)
-        if min(size) < backbone.min_size:
-            raise ValueError(
-                f"input_size {size} is smaller than backbone {backbone.name!r} accepts: "
-                f"at least {backbone.min_size}x{backbone.min_size} pixels"
-            )
-        return backbone, size
-
     def _network(self):
         """The shared feature network and the (height, width) it takes."""
-        backbone, size = self._settings()
+        backbone, size = backbone_and_size(self.backbone, self.input_size)
         return feature_network(backbone, self.weights, size, self.layer, self.pooling), size
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -126,7 +126,7 @@ def test_joblib_round_trip_in_a_fresh_process(fashion, tmp_path):
     [
         ({"trainable_layers": -1}, "trainable_layers must be an int >= 0 or 'all'"),
         ({"augmentation": ("flip", "blur")}, r"unknown augmentation \['blur'\]"),
-        ({"input_size": 16}, "input_size 16x16 is below the 32 pixels"),
+        ({"input_size": 16}, r"input_size \(16, 16\) is smaller than backbone 'efficientnet_lite0' accepts: at least 32x32"),
         ({"backbone": "alexnet"}, "unknown backbone 'alexnet'; valid backbones are"),
     ],
 )
