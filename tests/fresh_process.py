@@ -13,8 +13,14 @@ def call_in_fresh_process(estimator, method, X, tmp_path):
     ``X`` is an array (passed through a .npy file) or a list written back by its
     ``repr`` (paths or texts).
     """
-    saved, out = tmp_path / "estimator.joblib", tmp_path / "result.npy"
+    saved = tmp_path / "estimator.joblib"
     joblib.dump(estimator, saved)
+    return call_saved_in_fresh_process(saved, method, X, tmp_path)
+
+
+def call_saved_in_fresh_process(saved, method, X, tmp_path):
+    """``getattr(joblib.load(saved), method)(X)`` computed in a new Python process."""
+    out = tmp_path / "result.npy"
     if isinstance(X, np.ndarray):
         np.save(tmp_path / "X.npy", X)
         X_code = f"np.load({str(tmp_path / 'X.npy')!r}, allow_pickle=True)"

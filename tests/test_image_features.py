@@ -387,9 +387,9 @@ def test_init_is_light_and_clones_share_one_network(monkeypatch):
     builds = []
     real = _backbones.FeatureNetwork
 
-    def counting(*args):
+    def counting(*args, **kwargs):
         builds.append(args)
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(_backbones, "FeatureNetwork", counting)
     _backbones.clear_cache()

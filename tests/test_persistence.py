@@ -1,0 +1,108 @@
+"""Pickles by reference: small files, weights fetched and verified on load."""
+
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from sktransfer import KerasImageFeatures
+from sktransfer._backbones import backbone_and_size, feature_network
+from sktransfer.datasets import load_fashion_mnist
+
+from .fresh_process import call_in_fresh_process, call_saved_in_fresh_process
+
+MB = 1 << 20
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    images, labels = load_fashion_mnist("test")
+    chosen = np.concatenate([np.flatnonzero(labels == c)[:10] for c in (0, 1, 7)])
+    return images[chosen], labels[chosen]
+
+
+@pytest.fixture
+def lite0_weights_file(tmp_path):
+    """The Lite0 ImageNet weights saved as a Keras weights file of our own."""
+    backbone, size = backbone_and_size("efficientnet_lite0", 32)
+    path = tmp_path / "lite0.weights.h5"
+    feature_network(backbone, "imagenet", size, None, "avg").model.save_weights(path)
+    return path
+
+
+def pipeline(**params):
+    return make_pipeline(
+        KerasImageFeatures("efficientnet_lite0", input_size=32, **params),
+        LogisticRegression(max_iter=1000),
+    )
+
+
+def dumped_size(model, path):
+    joblib.dump(model, path)
+    return path.stat().st_size
+
+
+def test_a_pickle_holds_a_reference_not_the_weights(fashion, tmp_path, capsys):
+    images, labels = fashion
+    model = pipeline().fit(images, labels)
+    by_reference = dumped_size(model, tmp_path / "reference.joblib")
+    model.set_params(kerasimagefeatures__embed_weights=True)
+    embedded = dumped_size(model, tmp_path / "embedded.joblib")
+    with capsys.disabled():
+        print(f"\nLite0 pipeline pickle: {by_reference / 1024:.0f} KiB by reference, "
+              f"{embedded / MB:.1f} MiB with embed_weights=True")
+    assert by_reference < 100 * 1024
+    assert embedded > 10 * MB  # 3.4 million float32 weights
+    expected = model.predict_proba(images)
+    fresh = call_in_fresh_process(model.set_params(kerasimagefeatures__embed_weights=False),
+                                  "predict_proba", images, tmp_path)
+    np.testing.assert_array_equal(fresh, expected)
+
+
+def test_changed_or_missing_weights_are_a_clear_error_on_load(fashion, lite0_weights_file, tmp_path):
+    images, labels = fashion
+    joblib.dump(pipeline(weights=lite0_weights_file).fit(images, labels), tmp_path / "model.joblib")
+    # The source file changes after the model is saved: one weight differs.
+    import h5py
+
+    with h5py.File(lite0_weights_file, "r+") as f:
+        kernels = []
+        f.visititems(lambda name, obj: kernels.append(name) if hasattr(obj, "shape")
+                     and len(obj.shape) == 4 else None)
+        f[kernels[-1]][0, 0, 0, 0] += 0.5
+    loaded = joblib.load(tmp_path / "model.joblib")
+    with pytest.raises(ValueError, match="weights changed since fit.*embed_weights=True"):
+        loaded.predict(images)
+    lite0_weights_file.unlink()
+    with pytest.raises(ValueError, match="weights file .*lite0.weights.h5 does not exist"):
+        joblib.load(tmp_path / "model.joblib").predict(images)
+
+
+def test_embedded_weights_need_no_source(fashion, lite0_weights_file, tmp_path):
+    images, labels = fashion
+    model = pipeline(weights=lite0_weights_file, embed_weights=True).fit(images, labels)
+    expected = model.predict_proba(images)
+    joblib.dump(model, tmp_path / "model.joblib")
+    lite0_weights_file.unlink()
+    np.testing.assert_array_equal(
+        call_saved_in_fresh_process(tmp_path / "model.joblib", "predict_proba", images, tmp_path),
+        expected,
+    )
+
+
+def test_random_weights_are_always_embedded(fashion, tmp_path):
+    images, labels = fashion
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "not pretrained"
+        model = make_pipeline(
+            KerasImageFeatures("mobilenet_v3_small", weights=None, input_size=32),
+            LogisticRegression(max_iter=1000),
+        ).fit(images, labels)
+    expected = model.predict_proba(images)
+    assert dumped_size(model, tmp_path / "random.joblib") > 3 * MB
+    np.testing.assert_array_equal(
+        call_in_fresh_process(model, "predict_proba", images, tmp_path), expected
+    )
