@@ -52,6 +52,12 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
     normalisation layers stay frozen, so they always run in inference mode
     with their ImageNet statistics, scale and offset.
 
+    While the backbone is frozen (every epoch when ``trainable_layers=0``,
+    the warm-up otherwise) and there is no augmentation, its pooled output
+    does not change from epoch to epoch: it is computed once per image and
+    the head trains on it, which is the same training at a fraction of the
+    cost (``benchmarks/finetune_frozen.py``).
+
     Parameters
     ----------
     backbone : str, default="efficientnet_lite0"
@@ -201,7 +207,7 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
         for layer in self._augmentation_layers(height, width):
             x = layer(x)
         x = base(x, training=False)  # batch norm in inference mode, always
-        x = keras.layers.GlobalAveragePooling2D()(x)
+        x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
         for units in self.hidden_layer_sizes:
             x = keras.layers.Dropout(self.dropout)(x) if self.dropout else x
             x = keras.layers.Dense(units, activation="relu")(x)
@@ -235,6 +241,30 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
 
     # -- training --------------------------------------------------------------------
 
+    def _frozen_activations_reusable(self):
+        """Whether a frozen backbone gives each image the same output every epoch."""
+        return not self.augmentation
+
+    def _train_head_on_activations(self, compile_kwargs, X, y, *args, **kwargs):
+        """Train the head's layers (shared with ``model_``) on the frozen pooled output."""
+        model = self.model_
+        pool = model.get_layer("pool")
+        frozen = keras.Model(model.input, pool.output)
+        step = max(self.batch_size, 64)
+        activations = np.concatenate([
+            keras.ops.convert_to_numpy(frozen(X[start:start + step], training=False))
+            for start in range(0, len(X), step)
+        ])
+        inputs = keras.Input(shape=tuple(pool.output.shape[1:]))
+        outputs = inputs
+        for layer in model.layers[model.layers.index(pool) + 1:]:
+            outputs = layer(outputs)
+        self.model_ = compile_model(keras.Model(inputs, outputs), compile_kwargs)
+        try:
+            self._train_phase(compile_kwargs, activations, y, *args, **kwargs)
+        finally:
+            self.model_ = model
+
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         unfreeze = self.trainable_layers == "all" or self.trainable_layers > 0
         warmup = min(self.freeze_epochs, epochs) if unfreeze else epochs
@@ -250,10 +280,15 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
             if unfrozen:
                 self.n_trainable_backbone_weights_ = self._unfreeze(self.model_)
             compile_kwargs = self._compile_kwargs(learning_rate)
-            compile_model(self.model_, compile_kwargs)
-            self._train_phase(
-                compile_kwargs, X, y, sample_weight, warm_start, n_epochs, done, **kwargs
-            )
+            if unfrozen or not self._frozen_activations_reusable():
+                compile_model(self.model_, compile_kwargs)
+                self._train_phase(
+                    compile_kwargs, X, y, sample_weight, warm_start, n_epochs, done, **kwargs
+                )
+            else:
+                self._train_head_on_activations(
+                    compile_kwargs, X, y, sample_weight, warm_start, n_epochs, done, **kwargs
+                )
             for key, values in self.history_.items():
                 history.setdefault(key, []).extend(values)
             done += len(self.history_["loss"])

@@ -143,3 +143,34 @@ def test_bad_image_is_named(fashion, tmp_path):
     items = [X[0], X[1], str(broken)]
     with pytest.raises(ValueError, match=r"image 2 \('.*broken.png'\)"):
         tiny().fit(items, y[:3])
+
+
+class StepByStep(FineTuneImageClassifier):
+    """The naive loop: the frozen backbone runs on every image in every epoch."""
+
+    def _frozen_activations_reusable(self):
+        return False
+
+
+@pytest.mark.parametrize("trainable_layers", [0, 3])
+def test_frozen_activations_are_computed_once_with_the_same_result(fashion, trainable_layers):
+    X, y = fashion[0][:120], fashion[1][:120]
+    reuses = []
+
+    class Recording(FineTuneImageClassifier):
+        def _train_head_on_activations(self, *args, **kwargs):
+            reuses.append(args[5])  # the phase's epochs
+            return super()._train_head_on_activations(*args, **kwargs)
+
+    params = dict(input_size=32, epochs=3, freeze_epochs=2, dropout=0.0, hidden_layer_sizes=(16,),
+                  trainable_layers=trainable_layers, early_stopping=False, random_state=0)
+    reused = Recording(**params).fit(X, y)
+    naive = StepByStep(**params).fit(X, y)
+    # One pass of the backbone covers every frozen epoch: all 3, or the 2 of the warm-up.
+    assert reuses == [3 if trainable_layers == 0 else 2]
+    np.testing.assert_allclose(reused.history_["loss"], naive.history_["loss"], rtol=1e-4)
+    np.testing.assert_allclose(reused.predict_proba(X), naive.predict_proba(X), atol=1e-5)
+    # Augmentation changes the images every epoch: nothing can be reused then.
+    reuses.clear()
+    Recording(**{**params, "augmentation": ("flip",)}).fit(X, y)
+    assert reuses == []
