@@ -6,6 +6,7 @@ transformers, so they drop into ``Pipeline``, ``GridSearchCV`` and
 """
 
 from .audio import AudioSpectralFeatures
+from .cache import FeatureCache
 from .dense_head import DenseHeadClassifier
 from .finetune import FineTuneImageClassifier
 from .image import KerasImageFeatures, VGGImageFeatures
@@ -17,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AudioSpectralFeatures",
     "DenseHeadClassifier",
+    "FeatureCache",
     "FineTuneImageClassifier",
     "KerasImageFeatures",
     "SequenceClassifier",

@@ -211,7 +211,7 @@ class KerasImageFeatures(TransformerMixin, BaseEstimator):
         return "keras.applications (ImageNet)"
 
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # object.__getstate__ gives __dict__ itself
         state.pop("_embedded_weights", None)
         if hasattr(self, "weights_sha256_") and (self.embed_weights or self.weights is None):
             network, _ = self._network()

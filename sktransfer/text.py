@@ -137,6 +137,12 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         word vectors (their SHA-256) and the output parameters; see
         ``docs/performance.md``. Pooling is cheap, so this pays off only when
         documents are long; None: no cache.
+    embed_vectors : bool, default=False
+        Whether a pickled (``joblib.dump``) embedder holds pretrained vectors
+        given by name or path (GloVe's 400,000 x 50 are 80 MB). By default it
+        holds only their reference and SHA-256: loading reads them again from
+        their source and raises a ``ValueError`` if they differ. Vectors
+        learned here, fine-tuned or given as objects are always held.
 
     Attributes
     ----------
@@ -199,6 +205,7 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         "max_len": [Interval(Integral, 1, None, closed="left"), None],
         "verbose": ["verbose"],
         "cache": [None, str, os.PathLike, FeatureCache],
+        "embed_vectors": ["boolean"],
     }
 
     def __init__(
@@ -223,6 +230,7 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         max_len=None,
         verbose=0,
         cache=None,
+        embed_vectors=False,
     ):
         self.source_corpus = source_corpus
         self.pretrained = pretrained
@@ -243,6 +251,7 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         self.max_len = max_len
         self.verbose = verbose
         self.cache = cache
+        self.embed_vectors = embed_vectors
 
     def _check_choices(self):
         check_text_codec(self.encoding, self.errors)
@@ -336,7 +345,19 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         token_lists = None
         if trains_on_x or not self._compiled(documents):
             token_lists = self._tokenize(documents)
-        keys, vectors = self._word_vectors(token_lists)
+        self._set_vectors(*self._word_vectors(token_lists))
+        ids, lengths = self._encode(documents, token_lists)
+        if self.output == "pooled" and self.pooling == "tfidf":
+            df = document_frequencies(ids, lengths, len(self.embedding_matrix_))
+            self.idf_ = np.log((1 + len(lengths)) / (1 + df)) + 1
+            self.idf_[:2] = 0
+        if self.output == "sequences":
+            self.max_len_ = self.max_len or max(int(lengths.max()), 1)
+        self.n_empty_documents_ = len(self._empty_documents(ids, lengths))
+        return ids, lengths
+
+    def _set_vectors(self, keys, vectors):
+        """``embedding_matrix_``, ``vocabulary_`` and the word index from (keys, vectors)."""
         self.embedding_matrix_ = np.zeros((len(keys) + 2, vectors.shape[1]), dtype=np.float32)
         self.embedding_matrix_[2:] = vectors
         finite = np.isfinite(self.embedding_matrix_).all(axis=1)
@@ -347,15 +368,37 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
             )
         self.vocabulary_ = dict(zip(keys, range(2, len(keys) + 2)))
         self._word_index = WordIndex(keys, first_id=2)
-        ids, lengths = self._encode(documents, token_lists)
-        if self.output == "pooled" and self.pooling == "tfidf":
-            df = document_frequencies(ids, lengths, len(self.embedding_matrix_))
-            self.idf_ = np.log((1 + len(lengths)) / (1 + df)) + 1
-            self.idf_[:2] = 0
-        if self.output == "sequences":
-            self.max_len_ = self.max_len or max(int(lengths.max()), 1)
-        self.n_empty_documents_ = len(self._empty_documents(ids, lengths))
-        return ids, lengths
+
+    def _vectors_sha256(self):
+        """SHA-256 of the words and their vectors."""
+        digest = hashlib.sha256(np.ascontiguousarray(self.embedding_matrix_).tobytes())
+        digest.update("\n".join(self.vocabulary_).encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # object.__getstate__ gives __dict__ itself
+        by_reference = (
+            not self.embed_vectors and not self.fine_tune and "embedding_matrix_" in state
+            and isinstance(self.pretrained, (str, os.PathLike))
+        )
+        if by_reference:
+            for name in ("embedding_matrix_", "vocabulary_", "_word_index", "_state_digest"):
+                state.pop(name, None)
+            state["_vectors_reference"] = self._vectors_sha256()
+        return state
+
+    def __setstate__(self, state):
+        reference = state.pop("_vectors_reference", None)
+        super().__setstate__(state)
+        if reference is not None:
+            self._set_vectors(*self._word_vectors(None))
+            if self._vectors_sha256() != reference:
+                raise ValueError(
+                    f"the pretrained vectors {_describe(self.pretrained)} differ from those this "
+                    f"Word2VecEmbedder was fitted with (SHA-256 {self._vectors_sha256()[:16]}... "
+                    f"instead of {reference[:16]}...): refit, restore the original vectors, or "
+                    "save the model with embed_vectors=True"
+                )
 
     @staticmethod
     def _empty_documents(ids, lengths):
@@ -451,11 +494,9 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
     def _cache_settings(self):
         """Digest of everything that shapes the output: fitted vectors and parameters."""
         if getattr(self, "_state_digest", None) is None:
-            state = hashlib.sha256(np.ascontiguousarray(self.embedding_matrix_).tobytes())
-            state.update("\n".join(self.vocabulary_).encode("utf-8", "surrogatepass"))
-            for array in (getattr(self, "idf_", None),):
-                if array is not None:
-                    state.update(np.ascontiguousarray(array).tobytes())
+            state = hashlib.sha256(self._vectors_sha256().encode())
+            if getattr(self, "idf_", None) is not None:
+                state.update(np.ascontiguousarray(self.idf_).tobytes())
             self._state_digest = state.hexdigest()
         tokenizer = self.tokenizer
         if tokenizer is not None:

@@ -106,3 +106,34 @@ def test_random_weights_are_always_embedded(fashion, tmp_path):
     np.testing.assert_array_equal(
         call_in_fresh_process(model, "predict_proba", images, tmp_path), expected
     )
+
+
+def test_pretrained_word_vectors_are_pickled_by_reference(tmp_path, capsys):
+    from sktransfer import Word2VecEmbedder
+
+    docs = ["a wonderful, moving film", "dull and far too long", "an utterly charming story"]
+    embedder = Word2VecEmbedder(pretrained="glove-6b-50d", vector_size=50).fit(docs)
+    by_reference = dumped_size(embedder, tmp_path / "reference.joblib")
+    embedded = dumped_size(embedder.set_params(embed_vectors=True), tmp_path / "embedded.joblib")
+    with capsys.disabled():
+        print(f"\nGloVe 6B 50-d embedder pickle: {by_reference / 1024:.0f} KiB by reference, "
+              f"{embedded / MB:.0f} MiB with embed_vectors=True")
+    assert by_reference < 20 * 1024 and embedded > 80 * MB
+    fresh = call_saved_in_fresh_process(tmp_path / "reference.joblib", "transform", docs, tmp_path)
+    np.testing.assert_array_equal(fresh, embedder.transform(docs))
+
+
+def test_changed_word_vectors_file_is_a_clear_error_on_load(tmp_path):
+    from sktransfer import Word2VecEmbedder
+
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("3 2\ngood 0.5 1.0\nbad -0.5 -1.0\nfilm 0.1 0.0\n")
+    embedder = Word2VecEmbedder(pretrained=vectors, vector_size=2).fit(["good film"])
+    joblib.dump(embedder, tmp_path / "model.joblib")
+    np.testing.assert_array_equal(
+        joblib.load(tmp_path / "model.joblib").transform(["good film"]),
+        np.float32([[0.3, 0.5]]),
+    )
+    vectors.write_text("3 2\ngood 0.5 1.0\nbad -0.5 -1.0\nfilm 0.2 0.0\n")
+    with pytest.raises(ValueError, match="differ from those this Word2VecEmbedder was fitted with"):
+        joblib.load(tmp_path / "model.joblib")
