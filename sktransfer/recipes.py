@@ -87,9 +87,11 @@ def build_pipeline(
 
     Examples
     --------
-    >>> build_pipeline("audio", head_size=(64,), epochs=5)
-    Pipeline(steps=[('features', AudioSpectralFeatures()), ('scale', StandardScaler()),
-                    ('head', DenseHeadClassifier(epochs=5, hidden_layer_sizes=(64,)))])
+    >>> pipeline = build_pipeline("audio", head_size=(64,), epochs=5)
+    >>> [type(step).__name__ for step in pipeline.named_steps.values()]
+    ['AudioSpectralFeatures', 'StandardScaler', 'DenseHeadClassifier']
+    >>> pipeline.get_params()["head__hidden_layer_sizes"], pipeline.get_params()["head__epochs"]
+    ((64,), 5)
     """
     from . import (
         AudioSpectralFeatures, DenseHeadClassifier, FineTuneImageClassifier, KerasImageFeatures,
