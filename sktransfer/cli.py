@@ -9,6 +9,7 @@ import argparse
 import csv
 import math
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -72,6 +73,10 @@ def _add_fit_parser(commands):
                           "saved model is then fitted on all the data")
     fit.add_argument("--grid", action="store_true",
                      help=f"choose freeze depth and head size by {GRID_FOLDS}-fold grid search")
+    fit.add_argument("--cache", metavar="DIR",
+                     help="keep the extracted features in DIR, so that this and later runs "
+                          "extract each file once (default: with --cv or --grid, a temporary "
+                          "folder for this run)")
     fit.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (default: all cores)")
     fit.add_argument("--random-state", type=int, help="seed for repeatable splits and training")
     fit.add_argument("--quiet", action="store_true", help="no progress messages or bars")
@@ -126,8 +131,11 @@ def _min_per_class(cv, grid):
         n += 1
 
 
-def _configure_pipeline(args, modality):
-    """The estimator that ``fit`` trains: a pipeline, or a grid search over one."""
+def _configure_pipeline(args, modality, cache=None):
+    """The estimator that ``fit`` trains: a pipeline, or a grid search over one.
+
+    ``cache`` (a directory) becomes the feature extractor's ``cache``.
+    """
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
     from .recipes import build_pipeline, parameter_grid
@@ -148,6 +156,8 @@ def _configure_pipeline(args, modality):
         epochs=args.epochs, n_jobs=args.n_jobs, random_state=args.random_state,
         verbose=0 if args.quiet else 1,
     )
+    if cache is not None and "features" in pipeline.named_steps:
+        pipeline.set_params(features__cache=cache)
     if not args.grid:
         return pipeline
     grid = parameter_grid(modality, head_sizes=head_sizes, trainable_layers=depths)
@@ -211,11 +221,16 @@ def _fit(args):
         data, _min_per_class(args.cv, args.grid),
         why=f"{scheme}{' with a grid search' if args.grid else ''} and early stopping",
     )
-    estimator = _configure_pipeline(args, data.modality)
     X, y, classes = np.asarray(data.items, dtype=object), np.asarray(data.labels), data.classes
     started = time.perf_counter()
-    final, y_true, y_pred, measured = _measure(args, estimator, X, y, classes)
+    with tempfile.TemporaryDirectory(prefix="sktransfer-features-") as temporary:
+        # Cross-validation and grid search extract each file once, through a cache.
+        cache = args.cache or (temporary if args.cv or args.grid else None)
+        estimator = _configure_pipeline(args, data.modality, cache)
+        final, y_true, y_pred, measured = _measure(args, estimator, X, y, classes)
     pipeline = final.best_estimator_ if args.grid else final
+    if "features" in pipeline.named_steps:
+        pipeline.set_params(features__cache=None)  # the model file names no folder of this host
     model_path = save_model(args.out, pipeline, modality=data.modality)
     summary = classification_summary(y_true, y_pred, classes)
     head = pipeline.named_steps["head"]

@@ -273,6 +273,7 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
             phases.append((epochs - warmup, self.learning_rate * self.lr_mult, True))
         history = {}
         done = initial_epoch
+        warmup_epochs, warmup_state = 0, []
         self.n_trainable_backbone_weights_ = 0
         for n_epochs, learning_rate, unfrozen in phases:
             if n_epochs == 0:
@@ -292,4 +293,15 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
             for key, values in self.history_.items():
                 history.setdefault(key, []).extend(values)
             done += len(self.history_["loss"])
+            if self.early_stopping and not unfrozen:
+                # The warm-up's best weights, in case unfreezing never beats them.
+                warmup_epochs = len(history["loss"])
+                warmup_state = [(v, keras.ops.convert_to_numpy(v)) for v in self.model_.weights]
         self.history_ = history
+        if self.early_stopping:
+            # Early stopping restored each phase's best weights; keep the better of the two.
+            best = int(np.argmin(history["val_loss"]))
+            if best < warmup_epochs < len(history["loss"]):
+                for variable, value in warmup_state:
+                    variable.assign(value)
+            self.best_epoch_ = best + 1

@@ -12,7 +12,7 @@ import pytest
 from gensim.test.utils import datapath
 from PIL import Image
 
-from sktransfer import __version__, model_file
+from sktransfer import FeatureCache, __version__, model_file
 from sktransfer.cli import main
 from sktransfer.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist, make_spoken_words
 from sktransfer.labelled_data import read_labelled_data
@@ -154,8 +154,12 @@ def test_audio_grid_search_chooses_the_head(audio_folder, tmp_path, capsys):
     out = tmp_path / "words.joblib"
     status, stdout, _ = run(capsys, "fit", audio_folder, "--out", out, "--grid", "--head-size", "none",
                             "--epochs", "10", "--n-jobs", "1", "--random-state", "0", "--quiet",
-                            "--report", tmp_path / "report")
+                            "--report", tmp_path / "report", "--cache", tmp_path / "features")
     assert status == 0
+    # 3 folds x 2 candidates, the refit and the held-out scoring: each clip extracted once.
+    cache = FeatureCache(tmp_path / "features")
+    assert cache.stats()["misses"] == cache.stats()["rows"] == 12
+    assert model_file.load_model(out).pipeline.get_params()["features__cache"] is None
     params = json.loads((tmp_path / "report" / "params.json").read_text())
     grid = params["grid"]
     assert grid["param_grid"] == {"head__hidden_layer_sizes": [[]], "head__dropout": [0.0, 0.5]}

@@ -174,3 +174,19 @@ def test_frozen_activations_are_computed_once_with_the_same_result(fashion, trai
     reuses.clear()
     Recording(**{**params, "augmentation": ("flip",)}).fit(X, y)
     assert reuses == []
+
+
+def test_early_stopping_keeps_the_warm_up_weights_when_unfreezing_does_worse(fashion):
+    X, y = fashion[0][:120], fashion[1][:120]
+    params = dict(input_size=32, freeze_epochs=3, dropout=0.0, learning_rate=3e-3, patience=5,
+                  random_state=0)
+    # A huge learning rate once unfrozen: the second phase only makes the dev loss worse.
+    wrecked = FineTuneImageClassifier(trainable_layers="all", epochs=5, lr_mult=300.0,
+                                      **params).fit(X, y)
+    warm_up_only = FineTuneImageClassifier(trainable_layers=0, epochs=3, **params).fit(X, y)
+    val_loss = wrecked.history_["val_loss"]
+    assert len(val_loss) == 5 and min(val_loss[3:]) > min(val_loss[:3])
+    assert wrecked.best_epoch_ == int(np.argmin(val_loss)) + 1 <= 3
+    np.testing.assert_allclose(wrecked.history_["val_loss"][:3], warm_up_only.history_["val_loss"],
+                               rtol=1e-4)
+    np.testing.assert_allclose(wrecked.predict_proba(X), warm_up_only.predict_proba(X), atol=1e-4)

@@ -62,6 +62,30 @@ def test_a_pickle_holds_a_reference_not_the_weights(fashion, tmp_path, capsys):
     np.testing.assert_array_equal(fresh, expected)
 
 
+def test_a_vgg16_pipeline_pickles_to_kilobytes(fashion, tmp_path, capsys):
+    from sktransfer import VGGImageFeatures
+
+    images, labels = fashion
+    # VGG16's weights saved as a file of our own (its ImageNet download needs internet).
+    backbone, size = backbone_and_size("vgg16", 32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        feature_network(backbone, None, size, None, "avg").model.save_weights(tmp_path / "vgg16.weights.h5")
+    model = make_pipeline(VGGImageFeatures(weights=tmp_path / "vgg16.weights.h5", input_size=32),
+                          LogisticRegression(max_iter=1000)).fit(images, labels)
+    by_reference = dumped_size(model, tmp_path / "reference.joblib")
+    model.set_params(vggimagefeatures__embed_weights=True)
+    embedded = dumped_size(model, tmp_path / "embedded.joblib")
+    with capsys.disabled():
+        print(f"\nVGG16 pipeline pickle: {by_reference / 1024:.0f} KiB by reference, "
+              f"{embedded / MB:.1f} MiB with embed_weights=True")
+    assert by_reference < 100 * 1024 and embedded > 50 * MB
+    np.testing.assert_array_equal(
+        call_saved_in_fresh_process(tmp_path / "reference.joblib", "predict_proba", images, tmp_path),
+        model.predict_proba(images),
+    )
+
+
 def test_changed_or_missing_weights_are_a_clear_error_on_load(fashion, lite0_weights_file, tmp_path):
     images, labels = fashion
     joblib.dump(pipeline(weights=lite0_weights_file).fit(images, labels), tmp_path / "model.joblib")
@@ -116,7 +140,7 @@ def test_pretrained_word_vectors_are_pickled_by_reference(tmp_path, capsys):
     by_reference = dumped_size(embedder, tmp_path / "reference.joblib")
     embedded = dumped_size(embedder.set_params(embed_vectors=True), tmp_path / "embedded.joblib")
     with capsys.disabled():
-        print(f"\nGloVe 6B 50-d embedder pickle: {by_reference / 1024:.0f} KiB by reference, "
+        print(f"\nGloVe 6B 50-d embedder pickle: {by_reference / 1024:.1f} KiB by reference, "
               f"{embedded / MB:.0f} MiB with embed_vectors=True")
     assert by_reference < 20 * 1024 and embedded > 80 * MB
     fresh = call_saved_in_fresh_process(tmp_path / "reference.joblib", "transform", docs, tmp_path)
