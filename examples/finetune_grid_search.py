@@ -7,7 +7,7 @@ hidden layers (``hidden_layer_sizes``) are ordinary parameters, so
 ``GridSearchCV`` chooses them by cross-validation; the best model is then
 scored on held-out test images.
 
-Run: ``.venv/bin/python examples/finetune_grid_search.py`` (a few minutes on 2 cores).
+Run: ``.venv/bin/python examples/finetune_grid_search.py`` (several minutes on 2 cores).
 Set ``SKTRANSFER_EXAMPLES_FAST=1`` for a quick run on fewer images and epochs.
 """
 

@@ -62,7 +62,7 @@ def _write_figures(result, out_dir):
     if result.learning_curves:
         paths.append(plot_learning_curve(
             result.learning_curves, out_dir / f"{result.name}_learning_curve.png",
-            title=f"{result.title}: held-out accuracy by number of labels",
+            title=f"{result.title}: learning curve",
             xscale="log", chance=1 / len(confusion["labels"]),
         ))
     return paths
