@@ -5,8 +5,10 @@ AudioSpectralFeatures + logistic regression pipeline with whole voices held
 out, and tunes which feature blocks to use with GridSearchCV.
 
 Run: ``.venv/bin/python examples/audio_spoken_words.py``
+Set ``SKTRANSFER_EXAMPLES_FAST=1`` for a quick run on two words.
 """
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -18,11 +20,14 @@ from sklearn.preprocessing import StandardScaler
 from sktransfer import AudioSpectralFeatures
 from sktransfer.datasets import VOICES, make_spoken_words
 
+FAST = os.environ.get("SKTRANSFER_EXAMPLES_FAST") == "1"
+WORDS = ("yes", "no") if FAST else ("yes", "no", "stop", "go")
+
 
 def main():
     paths, labels = make_spoken_words(
         Path(tempfile.gettempdir()) / "sktransfer-example-words",
-        words=("yes", "no", "stop", "go"), voices=VOICES,
+        words=WORDS, voices=VOICES,
     )
     voices = [Path(p).stem.split("_")[0] for p in paths]
     model = Pipeline([

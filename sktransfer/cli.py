@@ -356,7 +356,9 @@ def main(argv=None):
     )
     demo.add_argument("--out", default="sktransfer-demo", help="output folder (default: %(default)s)")
     demo.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (default: all cores)")
-    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    demo.add_argument("--quiet", action="store_true", help="print only the results table")
+    demo.add_argument("--small", action="store_true",
+                      help="fewer labels, test items and repeats: about a minute, less precise")
     _add_fit_parser(commands)
     _add_predict_parser(commands)
     _add_evaluate_parser(commands)
@@ -365,7 +367,7 @@ def main(argv=None):
     if args.command == "demo":
         from .demo import run_demo
 
-        run_demo(args.out, n_jobs=args.n_jobs, verbose=0 if args.quiet else 1)
+        run_demo(args.out, small=args.small, n_jobs=args.n_jobs, verbose=0 if args.quiet else 1)
         return 0
     run = {"fit": _fit, "predict": _predict, "evaluate": _evaluate}[args.command]
     try:

@@ -132,7 +132,8 @@ def plot_training_curve(history, path, *, title="Training curve", best_epoch=Non
     return _save(fig, path)
 
 
-def plot_learning_curve(curves, path, *, title="Learning curve", xlabel="labelled training examples"):
+def plot_learning_curve(curves, path, *, title="Learning curve", xlabel="labelled training examples",
+                        xscale="linear", chance=None):
     """Save held-out accuracy against the number of labelled examples, one line per method.
 
     Parameters
@@ -143,7 +144,12 @@ def plot_learning_curve(curves, path, *, title="Learning curve", xlabel="labelle
     path : path-like
         The PNG file to write.
     title : str, default="Learning curve"
+        Wrapped onto several lines when long.
     xlabel : str, default="labelled training examples"
+    xscale : {"linear", "log"}, default="linear"
+        "log" spreads sizes that grow geometrically; the ticks are the sizes.
+    chance : float or None, default=None
+        Accuracy of guessing, drawn as a dashed line.
 
     Returns
     -------
@@ -154,21 +160,37 @@ def plot_learning_curve(curves, path, *, title="Learning curve", xlabel="labelle
     >>> import tempfile, pathlib
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "learning.png"
     >>> curves = {"transfer": ([10, 20], [0.6, 0.7], [0.05, 0.03])}
-    >>> plot_learning_curve(curves, out).exists()
+    >>> plot_learning_curve(curves, out, xscale="log", chance=0.5).exists()
     True
     """
-    fig = _figure(6.0, 4.0)
+    import textwrap
+
+    from matplotlib.ticker import NullFormatter
+
+    if xscale not in ("linear", "log"):
+        raise ValueError(f"xscale must be 'linear' or 'log', got {xscale!r}")
+    fig = _figure(6.0, 4.2)
     ax = fig.add_subplot()
+    all_sizes = set()
     for name, (sizes, mean, std) in curves.items():
         sizes, mean = np.asarray(sizes), np.asarray(mean, dtype=float)
+        all_sizes.update(sizes.tolist())
         ax.plot(sizes, mean, marker="o", label=name)
         if std is not None:
             std = np.asarray(std, dtype=float)
             ax.fill_between(sizes, mean - std, mean + std, alpha=0.2)
+    if chance is not None:
+        ax.axhline(chance, color="grey", linestyle="--", linewidth=1, label="chance")
+    if xscale == "log":
+        ax.set_xscale("log")
+        ax.set_xticks(sorted(all_sizes), [str(size) for size in sorted(all_sizes)])
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(xlabel)
     ax.set_ylabel("held-out accuracy")
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
-    ax.legend()
-    ax.set_title(title)
+    with_band = any(std is not None for _, _, std in curves.values())
+    ax.legend(loc="lower right", title="band: ± 1 standard deviation" if with_band else None,
+              title_fontsize="small")
+    ax.set_title(textwrap.fill(title, width=60))
     return _save(fig, path)
