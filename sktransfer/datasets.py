@@ -11,7 +11,7 @@ from pathlib import Path
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 VOICES = (
     "en-us", "en-gb", "en-gb-scotland", "en-029",
-    "en-us+f2", "en-us+f4", "en-gb+m3", "en-gb+m7",
+    "en-us+f2", "en-us+f4", "en+m3", "en+m7",
 )
 
 
@@ -81,7 +81,29 @@ def make_spoken_words(directory, *, words=DIGITS, voices=VOICES, speeds=(140,), 
             os.replace(partial, path)
         paths.append(str(path))
         labels.append(word)
+    _check_voices_differ(paths, labels, [v for _, v, _, _ in product(words, voices, speeds, pitches)])
     return paths, labels
+
+
+def _check_voices_differ(paths, labels, voices):
+    """A ValueError if two voices gave byte-identical audio for the same word.
+
+    espeak-ng silently falls back to the base voice for a variant it cannot
+    apply (``en-gb+m3`` sounds as ``en-gb``), which would put the same clip
+    under two voice names.
+    """
+    import hashlib
+
+    seen = {}
+    for path, word, voice in zip(paths, labels, voices):
+        digest = hashlib.sha256(Path(path).read_bytes()).digest()
+        other = seen.setdefault((word, digest), voice)
+        if other != voice:
+            raise ValueError(
+                f"espeak-ng voices {other!r} and {voice!r} give identical audio for {word!r} "
+                "(a voice variant it cannot apply falls back to the base voice); choose "
+                "voices that differ, e.g. 'en+m3' rather than 'en-gb+m3'"
+            )
 
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"

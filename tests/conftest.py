@@ -14,7 +14,7 @@ def spoken_words(tmp_path_factory):
     paths, labels = make_spoken_words(
         tmp_path_factory.mktemp("words"),
         words=("yes", "no", "up", "down"),
-        voices=("en-us", "en-gb", "en-gb-scotland", "en-029", "en-us+f2", "en-gb+m3"),
+        voices=("en-us", "en-gb", "en-gb-scotland", "en-029", "en-us+f2", "en+m3"),
         speeds=(120, 170),
     )
     return paths, labels

@@ -13,6 +13,7 @@ import sys
 import types
 import warnings
 
+import keras
 import numpy as np
 import pytest
 import sklearn.datasets
@@ -21,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sktransfer import KerasImageFeatures
+from sktransfer import KerasImageFeatures, _backbones
 from sktransfer._image_io import decode
 from sktransfer._lite0 import build_efficientnet_lite0, load_torch_weights, shipped_weights_path
 from sktransfer._torch_legacy import MAGIC_NUMBER, PROTOCOL_VERSION, load_legacy_state_dict
@@ -82,6 +83,8 @@ def test_pretrained_features_beat_random_ones_few_shot():
     train = np.concatenate([rng.choice(np.flatnonzero(y == c), 20, replace=False) for c in range(10)])
     test = rng.choice(len(y_test), 500, replace=False)
     scores = {}
+    _backbones.clear_cache()  # the random network is built here, from a fixed seed
+    keras.utils.set_random_seed(0)
     for weights in ("imagenet", None):
         model = make_pipeline(
             KerasImageFeatures(weights=weights, input_size=128),

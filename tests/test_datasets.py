@@ -1,0 +1,28 @@
+"""The offline data: synthesized spoken words, Fashion-MNIST and the polarity corpus."""
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from sktransfer.datasets import DIGITS, VOICES, load_fashion_mnist, make_spoken_words
+
+
+def test_every_default_voice_sounds_different(tmp_path):
+    paths, labels = make_spoken_words(tmp_path, words=("seven",))
+    assert labels == ["seven"] * len(VOICES)
+    digests = {hashlib.sha256(Path(p).read_bytes()).digest() for p in paths}
+    assert len(digests) == len(VOICES) == 8
+    assert len(DIGITS) == 10
+
+
+def test_a_voice_variant_espeak_cannot_apply_is_refused(tmp_path):
+    # espeak-ng ignores "+m3" on "en-gb": both would be the same recording.
+    with pytest.raises(ValueError, match=r"voices 'en-gb' and 'en-gb\+m3' give identical audio"):
+        make_spoken_words(tmp_path, words=("yes",), voices=("en-gb", "en-gb+m3"))
+
+
+def test_fashion_mnist_is_the_real_data():
+    images, labels = load_fashion_mnist("test")
+    assert images.shape == (10000, 28, 28) and labels.shape == (10000,)
+    assert sorted(set(labels.tolist())) == list(range(10))
