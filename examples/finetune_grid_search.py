@@ -13,9 +13,7 @@ Set ``SKTRANSFER_EXAMPLES_FAST=1`` for a quick run on fewer images and epochs.
 
 import os
 
-from sklearn.model_selection import (
-    GridSearchCV, StratifiedKFold, StratifiedShuffleSplit, train_test_split,
-)
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, StratifiedShuffleSplit
 
 from sktransfer import FineTuneImageClassifier
 from sktransfer.datasets import load_fashion_mnist
@@ -24,17 +22,10 @@ FAST = os.environ.get("SKTRANSFER_EXAMPLES_FAST") == "1"
 N_LABELS, N_TEST, EPOCHS, INPUT_SIZE = (60, 100, 2, 32) if FAST else (600, 1000, 8, 64)
 
 
-def draw(subset, n):
-    """A stratified draw of ``n`` Fashion-MNIST images and labels."""
-    images, labels = load_fashion_mnist(subset)
-    images, _, labels, _ = train_test_split(images, labels, train_size=n, stratify=labels,
-                                            random_state=0)
-    return images, labels
-
 
 def main():
-    X_train, y_train = draw("train", N_LABELS)
-    X_test, y_test = draw("test", N_TEST)
+    X_train, y_train = load_fashion_mnist("train", n=N_LABELS)
+    X_test, y_test = load_fashion_mnist("test", n=N_TEST)
     model = FineTuneImageClassifier(
         input_size=INPUT_SIZE, epochs=EPOCHS, freeze_epochs=1, learning_rate=3e-3,
         early_stopping=False, random_state=0,

@@ -16,7 +16,6 @@ import time
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -29,17 +28,10 @@ FAST = os.environ.get("SKTRANSFER_EXAMPLES_FAST") == "1"
 N_LABELS, N_TEST, INPUT_SIZE = (200, 300, 96) if FAST else (500, 1000, 224)
 
 
-def draw(subset, n):
-    """A stratified draw of ``n`` Fashion-MNIST images and labels."""
-    images, labels = load_fashion_mnist(subset)
-    images, _, labels, _ = train_test_split(images, labels, train_size=n, stratify=labels,
-                                            random_state=0)
-    return images, labels
-
 
 def main():
-    X_train, y_train = draw("train", N_LABELS)
-    X_test, y_test = draw("test", N_TEST)
+    X_train, y_train = load_fashion_mnist("train", n=N_LABELS)
+    X_test, y_test = load_fashion_mnist("test", n=N_TEST)
     start = time.perf_counter()
     extractor = KerasImageFeatures("efficientnet_lite0", input_size=INPUT_SIZE, n_jobs=-1)
     F_train, F_test = extractor.fit_transform(X_train), extractor.transform(X_test)

@@ -19,7 +19,6 @@ from pathlib import Path
 import joblib
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -37,12 +36,8 @@ np.save(sys.argv[3], model.predict(np.load(sys.argv[2])))
 
 
 def main():
-    images, labels = load_fashion_mnist("train")
-    X_train, _, y_train, _ = train_test_split(images, labels, train_size=N_LABELS,
-                                              stratify=labels, random_state=0)
-    images, labels = load_fashion_mnist("test")
-    X_test, _, y_test, _ = train_test_split(images, labels, train_size=N_TEST,
-                                            stratify=labels, random_state=0)
+    X_train, y_train = load_fashion_mnist("train", n=N_LABELS)
+    X_test, y_test = load_fashion_mnist("test", n=N_TEST)
     model = make_pipeline(
         KerasImageFeatures("efficientnet_lite0", input_size=INPUT_SIZE),
         StandardScaler(),

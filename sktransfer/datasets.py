@@ -127,13 +127,18 @@ def _read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
-def load_fashion_mnist(subset="train", *, directory=FASHION_MNIST_DIR):
+def load_fashion_mnist(subset="train", *, n=None, random_state=0, directory=FASHION_MNIST_DIR):
     """Fashion-MNIST images and labels, from Debian's ``dataset-fashion-mnist``.
 
     Parameters
     ----------
     subset : {"train", "test"}, default="train"
         60,000 training or 10,000 test images.
+    n : int or None, default=None
+        A stratified random draw of ``n`` images (the classes in equal
+        shares), as few-label experiments need; None: all of them.
+    random_state : int, default=0
+        Seeds the draw.
     directory : str or path-like
         Where the four ``*-idx?-ubyte.gz`` files are; Debian's package puts
         them in ``/usr/share/datasets/fashion-mnist``.
@@ -158,7 +163,15 @@ def load_fashion_mnist(subset="train", *, directory=FASHION_MNIST_DIR):
             raise FileNotFoundError(
                 f"{path} is missing; on Debian or Ubuntu run 'apt-get install dataset-fashion-mnist'"
             )
-    return _read_idx(images_path), _read_idx(labels_path)
+    images, labels = _read_idx(images_path), _read_idx(labels_path)
+    if n is None or n >= len(labels):
+        return images, labels
+    from sklearn.model_selection import train_test_split
+
+    images, _, labels, _ = train_test_split(
+        images, labels, train_size=n, stratify=labels, random_state=random_state
+    )
+    return images, labels
 
 
 def load_polarity(path=None):
