@@ -293,7 +293,7 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
             for key, values in self.history_.items():
                 history.setdefault(key, []).extend(values)
             done += len(self.history_["loss"])
-            if self.early_stopping and not unfrozen:
+            if self.early_stopping and not unfrozen and len(phases) > 1:
                 # The warm-up's best weights, in case unfreezing never beats them.
                 warmup_epochs = len(history["loss"])
                 warmup_state = [(v, keras.ops.convert_to_numpy(v)) for v in self.model_.weights]
