@@ -87,8 +87,8 @@ def compare(name, paths, batch_size, rounds):
     import tensorflow as tf
 
     from sktransfer import KerasImageFeatures
-    from sktransfer._backbones import BACKBONES, preprocess_function
-    from sktransfer._image_io import decode
+    from sktransfer.image._backbones import BACKBONES, preprocess_function
+    from sktransfer.image._io import decode
 
     size = 224
     n = len(paths)

@@ -1,7 +1,7 @@
 """Render the public API's signatures and docstrings into docs/api.md.
 
 The public API: everything in ``sktransfer.__all__`` and the public functions
-of ``sktransfer.datasets``, ``sktransfer.plots`` and ``sktransfer.model_file``. Run it after changing a
+of ``sktransfer.datasets``, ``sktransfer.plots`` and ``sktransfer.cli``. Run it after changing a
 docstring or signature::
 
     .venv/bin/python scripts/api_reference.py
@@ -52,16 +52,17 @@ def _section(qualified, obj, level):
 
 
 def _public_functions(module):
+    """The functions a module exports (its ``__all__``), in that order."""
     return [
-        (name, obj) for name, obj in vars(module).items()
-        if not name.startswith("_") and inspect.isfunction(obj) and obj.__module__ == module.__name__
+        (name, getattr(module, name)) for name in module.__all__
+        if inspect.isfunction(getattr(module, name))
     ]
 
 
 def render():
     """The Markdown text of docs/api.md."""
     import sktransfer
-    from sktransfer import datasets, model_file, plots
+    from sktransfer import cli, datasets, plots
 
     lines = [
         "# API reference",
@@ -81,7 +82,7 @@ def render():
         ]
         for method, function in methods:
             lines += _section(f"{name}.{method}", function, 4)
-    for module in (datasets, plots, model_file):
+    for module in (datasets, plots, cli):
         lines += [f"## `{module.__name__}`", "", inspect.getdoc(module), ""]
         for name, function in _public_functions(module):
             lines += _section(f"{module.__name__}.{name}", function, 3)

@@ -7,10 +7,8 @@ transformers, so they drop into ``Pipeline``, ``GridSearchCV`` and
 
 from .audio import AudioSpectralFeatures
 from .cache import FeatureCache
-from .dense_head import DenseHeadClassifier
-from .finetune import FineTuneImageClassifier
+from .heads import DenseHeadClassifier, FineTuneImageClassifier, SequenceClassifier
 from .image import KerasImageFeatures, VGGImageFeatures
-from .sequence_head import SequenceClassifier
 from .text import Word2VecEmbedder
 
 __version__ = "0.1.0"

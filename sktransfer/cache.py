@@ -30,98 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = ["FeatureCache"]
+
 _MAGIC = b"SKTFC1\n"
 _DIGEST = 32
 _COUNTS = {}  # directory -> [hits, misses] of this process
 _COUNTS_LOCK = threading.Lock()
 _PROCESS_TOKEN = uuid.uuid4().hex[:8]
-
-
-def _hash(*parts):
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(len(part).to_bytes(8, "little"))
-        h.update(part)
-    return h.digest()
-
-
-def _file_digest(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.digest()
-
-
-def item_digest(item, *, files=True):
-    """Hash of one item's content, or None when it cannot be read.
-
-    Parameters
-    ----------
-    item : path, str, bytes, ndarray, PIL image, sequence of str, or tuple of these
-        With ``files=True`` a ``str`` or path-like is a file, hashed by its
-        bytes; with ``files=False`` a ``str`` is text.
-    files : bool, default=True
-
-    Returns
-    -------
-    bytes or None
-        32 bytes; None for a file that cannot be read (no row is cached for it).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> item_digest(np.zeros(3)) == item_digest(np.zeros(3, dtype=np.float32))
-    False
-    >>> item_digest("good", files=False) == item_digest("good", files=False)
-    True
-    """
-    if isinstance(item, (str, os.PathLike)) and (files or not isinstance(item, str)):
-        try:
-            return _hash(b"file", _file_digest(item))
-        except OSError:
-            return None
-    if isinstance(item, str):
-        return _hash(b"text", item.encode("utf-8", "surrogatepass"))
-    if isinstance(item, bytes):
-        return _hash(b"bytes", item)
-    if isinstance(item, np.ndarray) or hasattr(item, "__array_interface__") and not hasattr(item, "mode"):
-        array = np.ascontiguousarray(item)
-        if array.dtype.hasobject:
-            return _hash(b"objects", *(item_digest(x, files=files) or b"?" for x in array.ravel()),
-                         str(array.shape).encode())
-        return _hash(b"array", array.dtype.str.encode(), str(array.shape).encode(), array.tobytes())
-    if hasattr(item, "mode") and hasattr(item, "tobytes"):  # a PIL image
-        return _hash(b"pil", item.mode.encode(), str(item.size).encode(), item.tobytes())
-    if isinstance(item, (list, tuple)):
-        parts = [item_digest(x, files=files) for x in item]
-        return None if None in parts else _hash(b"sequence", *parts)
-    return _hash(b"repr", type(item).__qualname__.encode(), repr(item).encode())
-
-
-def module_versions(*modules):
-    """``{"sktransfer": version, module: version, ...}``, for cache keys.
-
-    The Keras backend's version is added when ``"keras"`` is asked for.
-    """
-    import importlib
-
-    from . import __version__
-
-    if "keras" in modules:
-        import keras
-
-        modules = (*modules, keras.backend.backend())
-    versions = {"sktransfer": __version__}
-    for name in modules:
-        versions[name] = getattr(importlib.import_module(name), "__version__", "unknown")
-    return versions
-
-
-def settings_digest(settings):
-    """Hash of a JSON-able description of what shapes an extractor's output."""
-    text = json.dumps(settings, sort_keys=True, default=str)
-    return _hash(b"settings", text.encode())
 
 
 class FeatureCache:
@@ -320,70 +235,3 @@ class FeatureCache:
                 break
             path.unlink(missing_ok=True)
             total -= size
-
-
-def as_feature_cache(cache):
-    """``cache`` as a FeatureCache: None stays None, a path opens its directory."""
-    if cache is None or isinstance(cache, FeatureCache):
-        return cache
-    if isinstance(cache, (str, os.PathLike)):
-        return FeatureCache(cache)
-    raise TypeError(f"cache must be None, a directory path or a FeatureCache, got {cache!r}")
-
-
-def cached_rows(cache, settings, items, compute, *, files=True):
-    """Rows of every item: stored ones from ``cache``, the others from ``compute``.
-
-    Parameters
-    ----------
-    cache : None, path or FeatureCache
-        None computes every row.
-    settings : bytes
-        ``settings_digest`` of the extractor, its fitted state and versions.
-    items : sequence
-    compute : callable ``(indices) -> (rows, failures)``
-        Rows of ``items[i]`` for the given indices (an int array), and a dict
-        mapping each index that failed to its message. Failed rows are never
-        stored.
-    files : bool, default=True
-        Whether a ``str`` item is a file (images, audio) or a text.
-
-    Returns
-    -------
-    rows : ndarray of shape (len(items), ...)
-    failures : dict of int -> str
-    """
-    cache = as_feature_cache(cache)
-    if cache is None:
-        return compute(np.arange(len(items)))
-    keys = [None if (digest := item_digest(item, files=files)) is None else _hash(settings, digest)
-            for item in items]
-    found = {}
-    for index, key in enumerate(keys):
-        row = None if key is None else cache.get(key)
-        if row is not None:
-            found[index] = row
-    missing = np.asarray([i for i in range(len(items)) if i not in found], dtype=np.intp)
-    computed, failures = compute(missing) if len(missing) else (None, {})
-    if computed is not None:
-        rows = np.empty((len(items), *computed.shape[1:]), dtype=computed.dtype)
-        rows[missing] = computed
-    else:
-        first = next(iter(found.values()))
-        rows = np.empty((len(items), *first.shape), dtype=first.dtype)
-    for index, row in found.items():
-        if row.shape != rows.shape[1:] or row.dtype != rows.dtype:
-            raise RuntimeError(  # the key covers every setting: this is a bug, never a silent row
-                f"feature cache row for item {index} has shape {row.shape} {row.dtype}, "
-                f"expected {rows.shape[1:]} {rows.dtype}"
-            )
-        rows[index] = row
-    stored = 0
-    for position, index in enumerate(missing):
-        if keys[index] is not None and index not in failures:
-            cache.put(keys[index], computed[position])
-            stored += 1
-    cache._count(len(found), len(missing))
-    if stored:
-        cache._shrink()
-    return rows, failures

@@ -8,6 +8,9 @@ import subprocess
 from itertools import product
 from pathlib import Path
 
+__all__ = ["load_fashion_mnist", "load_polarity", "make_spoken_words", "DIGITS", "VOICES",
+           "FASHION_MNIST_CLASSES", "FASHION_MNIST_DIR"]
+
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 VOICES = (
     "en-us", "en-gb", "en-gb-scotland", "en-029",

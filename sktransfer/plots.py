@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = ["plot_confusion_matrix", "plot_learning_curve", "plot_training_curve"]
+
 
 def _figure(width, height):
     from matplotlib.figure import Figure

@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from sktransfer import KerasImageFeatures
-from sktransfer._backbones import backbone_and_size, feature_network
+from sktransfer.image._backbones import backbone_and_size, feature_network
 from sktransfer.datasets import load_fashion_mnist
 
 from .fresh_process import call_in_fresh_process, call_saved_in_fresh_process

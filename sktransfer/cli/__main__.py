@@ -1,0 +1,7 @@
+"""``python -m sktransfer.cli``: the same as the ``sktransfer`` command."""
+
+import sys
+
+from ._commands import main
+
+sys.exit(main())

@@ -1,0 +1,12 @@
+"""Keras classifier heads as SciKeras classifiers that keep scikit-learn's contract.
+
+``DenseHeadClassifier`` on extracted features, ``SequenceClassifier`` on raw text
+(it owns its embedder), ``FineTuneImageClassifier`` on images (a pretrained
+backbone trained end to end).
+"""
+
+from ._dense import DenseHeadClassifier
+from ._finetune import FineTuneImageClassifier
+from ._sequence import SequenceClassifier
+
+__all__ = ["DenseHeadClassifier", "FineTuneImageClassifier", "SequenceClassifier"]

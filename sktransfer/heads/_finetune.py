@@ -1,0 +1,307 @@
+"""End-to-end fine-tuning of a pretrained image backbone with a new head."""
+
+from numbers import Integral
+
+import keras
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from ._base import SklearnKerasClassifier
+from ._shared_training import compile_model
+
+AUGMENTATIONS = ("flip", "crop", "rotation", "zoom")
+
+
+class _ImageArrays(TransformerMixin, BaseEstimator):
+    """Decode images to a preprocessed float32 batch (n, h, w, 3) for one backbone."""
+
+    def __init__(self, backbone, input_size, resize):
+        self.backbone = backbone
+        self.input_size = input_size
+        self.resize = resize
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        from ..image._backbones import preprocess_function
+        from ..image._io import decode
+
+        height, width = self.input_size
+        images = np.stack([
+            decode(i, item, target=(width, height), policy=self.resize) for i, item in enumerate(X)
+        ]).astype(np.float32)
+        preprocess = preprocess_function(self.backbone)
+        return images if preprocess is None else np.asarray(preprocess(images), dtype=np.float32)
+
+
+class FineTuneImageClassifier(SklearnKerasClassifier):
+    """A pretrained CNN and a new softmax head, trained end to end on images.
+
+    ``trainable_layers`` sets how much of the backbone learns: 0 keeps it
+    frozen (feature extraction, only the head trains); k unfreezes the top k
+    *layers that hold weights*, batch normalisations aside (convolutions,
+    depthwise convolutions, dense layers; counted from the output, whatever
+    the backbone's block structure); "all" unfreezes all of them. It is an
+    ordinary parameter, so ``GridSearchCV`` can choose it.
+
+    Training runs in two phases: ``freeze_epochs`` epochs with the backbone
+    frozen, so that the new head's random weights do not wreck the pretrained
+    ones, then the remaining ``epochs - freeze_epochs`` epochs with the chosen
+    layers unfrozen and the learning rate multiplied by ``lr_mult``. Batch
+    normalisation layers stay frozen, so they always run in inference mode
+    with their ImageNet statistics, scale and offset.
+
+    While the backbone is frozen (every epoch when ``trainable_layers=0``,
+    the warm-up otherwise) and there is no augmentation, its pooled output
+    does not change from epoch to epoch: it is computed once per image and
+    the head trains on it, which is the same training at a fraction of the
+    cost (``benchmarks/finetune_frozen.py``).
+
+    Parameters
+    ----------
+    backbone : str, default="efficientnet_lite0"
+        A backbone name of ``KerasImageFeatures``.
+    weights : "imagenet", path or None, default="imagenet"
+        As in ``KerasImageFeatures``; None trains from random initialisation.
+    input_size : int, (height, width) or None, default=None
+        Image size fed to the network; None: the backbone's own.
+    resize : {"stretch", "center_crop", "pad"}, default="stretch"
+    trainable_layers : int >= 0 or "all", default=0
+    freeze_epochs : int, default=3
+        Head warm-up epochs before unfreezing (ignored when
+        ``trainable_layers=0``).
+    lr_mult : float, default=0.1
+        Learning-rate multiplier once the backbone is unfrozen.
+    augmentation : None or tuple of {"flip", "crop", "rotation", "zoom"}, default=None
+        Random horizontal flips, crops (shifts of up to 1/8 of each side with
+        zeros filled in, as padding then cropping back), rotations (up to 1/20
+        turn) and zooms (up to 10%), in training only.
+    hidden_layer_sizes : tuple of int, default=()
+        Dense layers of the head between pooling and softmax.
+    dropout : float in [0, 1), default=0.2
+        Dropout before each dense layer of the head.
+    optimizer, learning_rate, epochs, batch_size, validation_fraction,
+    early_stopping, patience, class_weight, random_state, verbose, **kwargs
+        As in ``DenseHeadClassifier`` (here ``epochs=10``, ``patience=3``).
+
+    Attributes
+    ----------
+    classes_, model_, history_
+        As in ``DenseHeadClassifier``; ``history_`` spans both phases.
+    n_trainable_backbone_weights_ : int
+        Scalars of the backbone that the second phase trains.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, size=(8, 32, 32, 3), dtype=np.uint8)
+    >>> labels = ["a", "b"] * 4
+    >>> model = FineTuneImageClassifier(input_size=32, epochs=1, early_stopping=False,
+    ...                                 random_state=0).fit(images, labels)
+    >>> model.predict_proba(images[:2]).shape
+    (2, 2)
+    """
+
+    def __init__(
+        self,
+        backbone="efficientnet_lite0",
+        *,
+        weights="imagenet",
+        input_size=None,
+        resize="stretch",
+        trainable_layers=0,
+        freeze_epochs=3,
+        lr_mult=0.1,
+        augmentation=None,
+        hidden_layer_sizes=(),
+        dropout=0.2,
+        optimizer="adam",
+        learning_rate=1e-3,
+        epochs=10,
+        batch_size=32,
+        validation_fraction=0.1,
+        early_stopping=True,
+        patience=3,
+        class_weight=None,
+        random_state=None,
+        verbose=0,
+        **kwargs,
+    ):
+        super().__init__(
+            optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
+            batch_size=batch_size, validation_fraction=validation_fraction,
+            early_stopping=early_stopping, patience=patience, class_weight=class_weight,
+            random_state=random_state, verbose=verbose, **kwargs,
+        )
+        self.backbone = backbone
+        self.weights = weights
+        self.input_size = input_size
+        self.resize = resize
+        self.trainable_layers = trainable_layers
+        self.freeze_epochs = freeze_epochs
+        self.lr_mult = lr_mult
+        self.augmentation = augmentation
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.dropout = dropout
+
+    # -- parameters and inputs -------------------------------------------------------
+
+    def _spec(self):
+        from ..image._backbones import backbone_and_size
+
+        return backbone_and_size(self.backbone, self.input_size)
+
+    def _check_params(self):
+        self._spec()
+        layers = self.trainable_layers
+        if not (layers == "all" or (isinstance(layers, Integral) and layers >= 0)):
+            raise ValueError(f"trainable_layers must be an int >= 0 or 'all', got {layers!r}")
+        unknown = set(self.augmentation or ()) - set(AUGMENTATIONS)
+        if unknown:
+            raise ValueError(f"unknown augmentation {sorted(unknown)}; choose from {AUGMENTATIONS}")
+        if not (isinstance(self.freeze_epochs, Integral) and self.freeze_epochs >= 0):
+            raise ValueError(f"freeze_epochs must be an int >= 0, got {self.freeze_epochs!r}")
+        if not self.lr_mult > 0:
+            raise ValueError(f"lr_mult must be positive, got {self.lr_mult!r}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        super()._check_params()
+
+    def _as_input_list(self, X):
+        from ..image._io import as_image_sequence
+
+        return as_image_sequence(X)
+
+    @property
+    def feature_encoder(self):
+        """Decodes and preprocesses images for the network (SciKeras' input hook)."""
+        spec, size = self._spec()
+        return _ImageArrays(spec, size, self.resize)
+
+    # -- network ---------------------------------------------------------------------
+
+    def _augmentation_layers(self, height, width):
+        chosen = self.augmentation or ()
+        layers = []
+        if "flip" in chosen:
+            layers.append(keras.layers.RandomFlip("horizontal"))
+        if "crop" in chosen:
+            # Pad-and-crop: a random shift of up to 1/8 of each side, zeros filled in.
+            layers.append(keras.layers.RandomTranslation(0.125, 0.125, fill_mode="constant"))
+        if "rotation" in chosen:
+            layers.append(keras.layers.RandomRotation(0.05))
+        if "zoom" in chosen:
+            layers.append(keras.layers.RandomZoom(0.1))
+        return layers
+
+    def _build_network(self, meta):
+        from ..image._backbones import build_base
+
+        spec, (height, width) = self._spec()
+        base = build_base(spec, self.weights, (height, width))
+        base.trainable = False
+        inputs = keras.Input(shape=(height, width, 3))
+        x = inputs
+        for layer in self._augmentation_layers(height, width):
+            x = layer(x)
+        x = base(x, training=False)  # batch norm in inference mode, always
+        x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+        for units in self.hidden_layer_sizes:
+            x = keras.layers.Dropout(self.dropout)(x) if self.dropout else x
+            x = keras.layers.Dense(units, activation="relu")(x)
+        if self.dropout:
+            x = keras.layers.Dropout(self.dropout)(x)
+        outputs = keras.layers.Dense(meta["n_classes_"], activation="softmax")(x)
+        return keras.Model(inputs, outputs)
+
+    def _backbone_model(self, model):
+        return next(layer for layer in model.layers if isinstance(layer, keras.Model))
+
+    def _unfreeze(self, model):
+        """Make the top ``trainable_layers`` weighted backbone layers trainable.
+
+        Batch normalisation layers stay frozen: Keras 3 runs a frozen
+        BatchNormalization in inference mode, whereas an unfrozen one in a
+        nested model follows the outer ``training=True`` of ``fit``.
+        """
+        base = self._backbone_model(model)
+        base.trainable = True
+        weighted = []
+        for layer in base.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = False
+            elif layer.weights:
+                weighted.append(layer)
+        count = len(weighted) if self.trainable_layers == "all" else min(self.trainable_layers, len(weighted))
+        for position, layer in enumerate(weighted):
+            layer.trainable = position >= len(weighted) - count
+        return sum(int(np.prod(w.shape)) for w in base.trainable_weights)
+
+    # -- training --------------------------------------------------------------------
+
+    def _frozen_activations_reusable(self):
+        """Whether a frozen backbone gives each image the same output every epoch."""
+        return not self.augmentation
+
+    def _train_head_on_activations(self, compile_kwargs, X, y, *args, **kwargs):
+        """Train the head's layers (shared with ``model_``) on the frozen pooled output."""
+        model = self.model_
+        pool = model.get_layer("pool")
+        frozen = keras.Model(model.input, pool.output)
+        step = max(self.batch_size, 64)
+        activations = np.concatenate([
+            keras.ops.convert_to_numpy(frozen(X[start:start + step], training=False))
+            for start in range(0, len(X), step)
+        ])
+        inputs = keras.Input(shape=tuple(pool.output.shape[1:]))
+        outputs = inputs
+        for layer in model.layers[model.layers.index(pool) + 1:]:
+            outputs = layer(outputs)
+        self.model_ = compile_model(keras.Model(inputs, outputs), compile_kwargs)
+        try:
+            self._train_phase(compile_kwargs, activations, y, *args, **kwargs)
+        finally:
+            self.model_ = model
+
+    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        unfreeze = self.trainable_layers == "all" or self.trainable_layers > 0
+        warmup = min(self.freeze_epochs, epochs) if unfreeze else epochs
+        phases = [(warmup, self.learning_rate, False)]
+        if unfreeze and epochs > warmup:
+            phases.append((epochs - warmup, self.learning_rate * self.lr_mult, True))
+        history = {}
+        done = initial_epoch
+        warmup_epochs, warmup_state = 0, []
+        self.n_trainable_backbone_weights_ = 0
+        for n_epochs, learning_rate, unfrozen in phases:
+            if n_epochs == 0:
+                continue
+            if unfrozen:
+                self.n_trainable_backbone_weights_ = self._unfreeze(self.model_)
+            compile_kwargs = self._compile_kwargs(learning_rate)
+            if unfrozen or not self._frozen_activations_reusable():
+                compile_model(self.model_, compile_kwargs)
+                self._train_phase(
+                    compile_kwargs, X, y, sample_weight, warm_start, n_epochs, done, **kwargs
+                )
+            else:
+                self._train_head_on_activations(
+                    compile_kwargs, X, y, sample_weight, warm_start, n_epochs, done, **kwargs
+                )
+            for key, values in self.history_.items():
+                history.setdefault(key, []).extend(values)
+            done += len(self.history_["loss"])
+            if self.early_stopping and not unfrozen and len(phases) > 1:
+                # The warm-up's best weights, in case unfreezing never beats them.
+                warmup_epochs = len(history["loss"])
+                warmup_state = [(v, keras.ops.convert_to_numpy(v)) for v in self.model_.weights]
+        self.history_ = history
+        if self.early_stopping:
+            # Early stopping restored each phase's best weights; keep the better of the two.
+            best = int(np.argmin(history["val_loss"]))
+            if best < warmup_epochs < len(history["loss"]):
+                for variable, value in warmup_state:
+                    variable.assign(value)
+            self.best_epoch_ = best + 1

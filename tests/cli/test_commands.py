@@ -1,0 +1,282 @@
+"""``sktransfer fit``, ``predict`` and ``evaluate`` end to end on real files."""
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+from gensim.test.utils import datapath
+from PIL import Image
+
+from sktransfer import FeatureCache, __version__
+from sktransfer.cli import _model_file as model_file
+from sktransfer.cli import main
+from sktransfer.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist, make_spoken_words
+from sktransfer.cli._labelled_data import read_labelled_data
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def run(capsys, *argv):
+    """``sktransfer argv...`` in process: exit status, stdout, stderr."""
+    status = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.fixture(scope="module")
+def image_folder(tmp_path_factory):
+    """3 Fashion-MNIST classes x 12 real images, saved as 32x32 PNG files."""
+    root = tmp_path_factory.mktemp("fashion")
+    images, labels = load_fashion_mnist("test")
+    for index in (1, 5, 7):  # trouser, sandal, sneaker
+        folder = root / FASHION_MNIST_CLASSES[index]
+        folder.mkdir()
+        for k, i in enumerate(np.flatnonzero(labels == index)[:12]):
+            Image.fromarray(images[i]).resize((32, 32)).save(folder / f"{k:02d}.png")
+    return root
+
+
+@pytest.fixture(scope="module")
+def audio_folder(tmp_path_factory):
+    """3 spoken words x 2 voices x 2 speeds, synthesized by espeak-ng."""
+    root = tmp_path_factory.mktemp("words")
+    make_spoken_words(root, words=("yes", "no", "stop"), voices=("en-us", "en-gb"), speeds=(120, 170))
+    return root
+
+
+@pytest.fixture(scope="module")
+def polarity(tmp_path_factory):
+    """40 review sentences of gensim's polarity corpus, as .txt files per class and as a CSV."""
+    root = tmp_path_factory.mktemp("polarity")
+    with open(datapath("pang_lee_polarity.cor"), encoding="cp1252") as stream:
+        lines = stream.read().splitlines()
+    rows = [line.split(" ", 1) for line in lines[:20] + lines[-20:]]
+    rows = [(text.strip(), label.removeprefix("__label__")) for label, text in rows]
+    with open(root / "reviews.csv", "w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    for i, (text, label) in enumerate(rows):
+        (root / "folder" / label).mkdir(parents=True, exist_ok=True)
+        (root / "folder" / label / f"{i:02d}.txt").write_text(text)
+    return root
+
+
+@pytest.fixture(scope="module")
+def image_model(image_folder, tmp_path_factory):
+    out = tmp_path_factory.mktemp("image_model") / "fashion.joblib"
+    status = main([
+        "fit", str(image_folder), "--out", str(out), "--input-size", "32", "--head-size", "64",
+        "--epochs", "30", "--random-state", "0", "--quiet",
+    ])
+    assert status == 0
+    return out
+
+
+def test_fit_writes_the_model_and_a_valid_report(image_model, image_folder):
+    report = image_model.with_name("fashion-report")
+    metrics = json.loads((report / "metrics.json").read_text())
+    assert metrics["sktransfer_version"] == __version__ and metrics["modality"] == "image"
+    assert (metrics["n_examples"], metrics["n_classes"]) == (36, 3)
+    assert metrics["evaluation"] == "held-out split"
+    assert metrics["n_train"] + metrics["n_test"] == 36 and metrics["n_test"] >= 7
+    # Trousers, sandals and sneakers through ImageNet features: well above chance (1/3).
+    assert metrics["accuracy"] >= 0.75
+    assert set(metrics["per_class"]) == {"Trouser", "Sandal", "Sneaker"}
+    assert sum(row["support"] for row in metrics["per_class"].values()) == metrics["n_test"]
+    assert all(0 <= row["recall"] <= 1 for row in metrics["per_class"].values())
+    assert 0 < metrics["fit_seconds"] <= metrics["total_seconds"]
+    assert 1 <= metrics["best_epoch"] <= metrics["epochs_trained"] <= 30
+    params = json.loads((report / "params.json").read_text())
+    assert params["pipeline"] == [["features", "KerasImageFeatures"], ["head", "DenseHeadClassifier"]]
+    assert params["parameters"]["features__input_size"] == 32
+    assert params["parameters"]["head__hidden_layer_sizes"] == [64]
+    for name in ("confusion_matrix.png", "training_curve.png"):
+        assert (report / name).read_bytes()[:8] == PNG_MAGIC
+        assert Image.open(report / name).size[0] > 400
+    saved = model_file.load_model(image_model)
+    assert saved.classes == ["Sandal", "Sneaker", "Trouser"] and saved.modality == "image"
+
+
+def test_predict_matches_the_saved_pipeline(image_model, image_folder, tmp_path, capsys):
+    inputs = [image_folder / "Sandal", image_folder / "Trouser" / "00.png"]
+    status, out, err = run(capsys, "predict", image_model, *inputs, "--proba",
+                           "--output", tmp_path / "out.csv", "--quiet")
+    assert (status, out, err) == (0, "", "")
+    with open(tmp_path / "out.csv", newline="") as stream:
+        rows = list(csv.reader(stream))
+    assert rows[0] == ["input", "prediction", "proba_Sandal", "proba_Sneaker", "proba_Trouser"]
+    paths = [row[0] for row in rows[1:]]
+    assert paths == [str(p) for p in sorted((image_folder / "Sandal").glob("*.png"))] + [str(inputs[1])]
+    # The documented file layout: metadata, then the pipeline, two joblib pickles.
+    with open(image_model, "rb") as stream:
+        metadata = joblib.load(stream)
+        pipeline = joblib.load(stream)
+    assert metadata["format"] == "sktransfer-model" and metadata["classes"] == ["Sandal", "Sneaker", "Trouser"]
+    assert [row[1] for row in rows[1:]] == pipeline.predict(paths).tolist()
+    proba = np.array([row[2:] for row in rows[1:]], dtype=float)
+    np.testing.assert_allclose(proba, pipeline.predict_proba(paths), atol=1e-5)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, atol=1e-4)
+
+    status, out, _ = run(capsys, "predict", image_model, inputs[1], "--quiet")
+    assert status == 0 and out.splitlines() == ["input,prediction", f"{inputs[1]},{rows[-1][1]}"]
+
+
+def test_evaluate_prints_accuracy_and_the_per_class_report(image_model, image_folder, tmp_path, capsys):
+    status, out, _ = run(capsys, "evaluate", image_model, image_folder, "--quiet",
+                         "--confusion-matrix", tmp_path / "cm.png")
+    assert status == 0
+    lines = out.splitlines()
+    accuracy = float(lines[0].split()[1])
+    assert lines[0] == f"accuracy {accuracy:.3f} on 36 examples" and accuracy >= 0.75
+    assert lines[1].split() == ["class", "precision", "recall", "f1", "support"]
+    assert [line.split()[0] for line in lines[2:5]] == ["Sandal", "Sneaker", "Trouser"]
+    assert [int(line.split()[-1]) for line in lines[2:5]] == [12, 12, 12]
+    assert (tmp_path / "cm.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_console_script_predicts(image_model, image_folder):
+    script = Path(sys.executable).with_name("sktransfer")
+    image = image_folder / "Sneaker" / "03.png"
+    result = subprocess.run([str(script), "predict", str(image_model), str(image), "--quiet"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    header, row = result.stdout.splitlines()
+    assert header == "input,prediction" and row.startswith(f"{image},")
+    assert row.split(",")[1] in ("Sandal", "Sneaker", "Trouser")
+
+
+def test_audio_grid_search_chooses_the_head(audio_folder, tmp_path, capsys):
+    out = tmp_path / "words.joblib"
+    status, stdout, _ = run(capsys, "fit", audio_folder, "--out", out, "--grid", "--head-size", "none",
+                            "--epochs", "10", "--n-jobs", "1", "--random-state", "0", "--quiet",
+                            "--report", tmp_path / "report", "--cache", tmp_path / "features")
+    assert status == 0
+    # 3 folds x 2 candidates, the refit and the held-out scoring: each clip extracted once.
+    cache = FeatureCache(tmp_path / "features")
+    assert cache.stats()["misses"] == cache.stats()["rows"] == 12
+    assert model_file.load_model(out).pipeline.get_params()["features__cache"] is None
+    params = json.loads((tmp_path / "report" / "params.json").read_text())
+    grid = params["grid"]
+    assert grid["param_grid"] == {"head__hidden_layer_sizes": [[]], "head__dropout": [0.0, 0.5]}
+    assert len(grid["candidates"]) == 2 and grid["best_params"]["head__dropout"] in (0.0, 0.5)
+    assert grid["best_score"] == max(c["mean_score"] for c in grid["candidates"])
+    assert params["parameters"]["head__dropout"] == grid["best_params"]["head__dropout"]
+    assert f"best parameters: {{'head__dropout': {grid['best_params']['head__dropout']}" in stdout
+    metrics = json.loads((tmp_path / "report" / "metrics.json").read_text())
+    assert metrics["modality"] == "audio" and metrics["n_examples"] == 12
+    assert metrics["n_test"] == 3 and metrics["accuracy"] in (0.0, 1 / 3, 2 / 3, 1.0)
+
+    # A model of spoken words refuses images, naming the file.
+    status, _, err = run(capsys, "predict", out, audio_folder / "yes", Path(__file__))
+    assert status == 1
+    assert f"'{Path(__file__)}' is not a supported file" in err
+
+
+def test_text_csv_cross_validated_then_used_on_texts_and_files(polarity, tmp_path, capsys):
+    out = tmp_path / "reviews.joblib"
+    status, stdout, _ = run(capsys, "fit", polarity / "reviews.csv", "--out", out, "--cv", "2",
+                            "--head-size", "8", "--epochs", "3", "--random-state", "0", "--quiet")
+    assert status == 0
+    metrics = json.loads((tmp_path / "reviews-report" / "metrics.json").read_text())
+    assert metrics["modality"] == "text" and metrics["evaluation"] == "2-fold cross-validation"
+    assert len(metrics["cv_scores"]) == 2 and all(0 <= s <= 1 for s in metrics["cv_scores"])
+    assert metrics["accuracy_mean"] == pytest.approx(np.mean(metrics["cv_scores"]))
+    # Out-of-fold predictions of all 40 reviews make the confusion matrix and accuracy.
+    assert sum(row["support"] for row in metrics["per_class"].values()) == 40
+    assert metrics["accuracy"] == pytest.approx(metrics["accuracy_mean"], abs=0.03)
+    assert f"cross-validated accuracy {metrics['accuracy_mean']:.3f}" in stdout
+    params = json.loads((tmp_path / "reviews-report" / "params.json").read_text())
+    assert params["parameters"]["head__lstm_units"] == 8
+
+    lines_file = tmp_path / "more.txt"
+    lines_file.write_text("a gripping, beautiful film\n\nboring and far too long\n")
+    status, stdout, _ = run(capsys, "predict", out, "what a delight", lines_file, "--quiet")
+    rows = list(csv.reader(stdout.splitlines()))
+    assert status == 0 and [row[0] for row in rows] == [
+        "input", "what a delight", f"{lines_file}:1", f"{lines_file}:3"]
+    assert {row[1] for row in rows[1:]} <= {"neg", "pos"}
+
+    status, stdout, _ = run(capsys, "evaluate", out, polarity / "folder", "--quiet")
+    assert status == 0 and stdout.startswith("accuracy ") and " on 40 examples" in stdout
+
+
+def test_csv_of_relative_paths_reads_like_the_folder(image_folder, tmp_path):
+    import shutil
+
+    shutil.copytree(image_folder, tmp_path / "images")
+    files = sorted((tmp_path / "images").glob("*/*.png"))
+    (tmp_path / "labels.csv").write_text("label,path\n" + "".join(
+        f"{p.parent.name},images/{p.parent.name}/{p.name}\n" for p in files))
+    from_csv, from_folder = read_labelled_data(tmp_path / "labels.csv"), read_labelled_data(tmp_path / "images")
+    assert from_csv.modality == from_folder.modality == "image"
+    assert from_csv.items == from_folder.items == [str(p) for p in files]
+    assert from_csv.labels == from_folder.labels
+
+
+def _version_saved_by(tmp_path, monkeypatch, version):
+    from sklearn.dummy import DummyClassifier
+
+    monkeypatch.setattr(model_file, "__version__", version)
+    path = model_file.save_model(tmp_path / "old.joblib",
+                                 DummyClassifier().fit([[0], [1]], ["a", "b"]), modality="audio")
+    monkeypatch.undo()
+    return path
+
+
+@pytest.mark.parametrize("case", [
+    "missing data", "unknown file", "empty folder", "one example", "not a model",
+    "incompatible version", "wrong modality", "bad csv header", "loose file",
+])
+def test_user_errors_give_one_line_and_status_1(case, image_folder, tmp_path, capsys, monkeypatch):
+    data = tmp_path / "data"
+    for label in ("cat", "dog"):
+        (data / label).mkdir(parents=True)
+        for k in range(3):
+            Image.new("RGB", (8, 8), (k * 40, 0, 0)).save(data / label / f"{k}.png")
+    model = tmp_path / "m.joblib"
+    if case == "missing data":
+        argv, message = ["fit", tmp_path / "nowhere", "--out", model], f"'{tmp_path / 'nowhere'}' does not exist"
+    elif case == "unknown file":
+        (data / "dog" / "notes.docx").write_text("x")
+        argv = ["fit", data, "--out", model]
+        message = f"'{data / 'dog' / 'notes.docx'}' is not a supported file: its extension '.docx'"
+    elif case == "empty folder":
+        (tmp_path / "empty" / ".hidden").mkdir(parents=True)
+        argv, message = ["fit", tmp_path / "empty", "--out", model], "holds no examples"
+    elif case == "one example":
+        for k in (1, 2):
+            (data / "dog" / f"{k}.png").unlink()
+        argv = ["fit", data, "--out", model]
+        message = "class 'dog' in"
+    elif case == "not a model":
+        model.write_bytes(b"this is no pickle")
+        argv, message = ["predict", model, data / "cat"], f"'{model}' is not an sktransfer model file"
+    elif case == "incompatible version":
+        old = _version_saved_by(tmp_path, monkeypatch, "7.3.1")
+        argv = ["evaluate", old, data]
+        message = f"'{old}' was saved by sktransfer 7.3.1, which is incompatible with this sktransfer {__version__}"
+    elif case == "wrong modality":
+        old = _version_saved_by(tmp_path, monkeypatch, __version__)
+        argv = ["evaluate", old, data]
+        message = f"'{data}' holds image data, but the model '{old}' classifies audio"
+    elif case == "bad csv header":
+        (tmp_path / "t.csv").write_text("review,sentiment\ngood,pos\n")
+        argv = ["fit", tmp_path / "t.csv", "--out", model]
+        message = "has the header 'review,sentiment': expected the columns 'path,label'"
+    else:
+        (data / "stray.png").write_bytes((data / "cat" / "0.png").read_bytes())
+        argv, message = ["fit", data, "--out", model], "lies directly in"
+    status, out, err = run(capsys, *argv)
+    assert status == 1 and out == ""
+    last = err.splitlines()[-1]  # after any progress lines
+    assert last.startswith(f"sktransfer {argv[0]}: error: ") and "Traceback" not in err
+    assert message in last
+    if case == "one example":
+        assert "has only 1 example: a held-out split and early stopping needs at least 3 per class" in err
+    assert not model.exists() or case == "not a model"

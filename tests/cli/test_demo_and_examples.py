@@ -1,0 +1,81 @@
+"""The sktransfer command and the runnable examples, end to end."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sktransfer import __version__
+from sktransfer.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"sktransfer {__version__}"
+
+
+def test_a_command_is_required(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    assert exit_info.value.code == 2
+    assert "demo" in capsys.readouterr().err
+
+
+def test_demo_prints_the_table_and_writes_results(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "sktransfer.cli", "demo", "--small", "--out", str(tmp_path), "--quiet"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["task", "method", "accuracy", "fit", "time", "labels"]
+    report = json.loads((tmp_path / "results.json").read_text())
+    assert report["small"] is True
+    rows = {(r["task"].split(",")[0], r["kind"], r["method"].split(" + ")[0]): r for r in report["rows"]}
+    assert len(rows) == 7
+    for row in rows.values():
+        assert f"{row['accuracy']:.3f}" in result.stdout
+    # Each modality: the transfer pipeline beats its from-scratch baseline on held-out data.
+    images = rows["Fashion-MNIST", "transfer", "EfficientNet-Lite0 ImageNet features"]
+    pixels = rows["Fashion-MNIST", "baseline", "raw pixels"]
+    assert images["labels_used"] == pixels["labels_used"] == 200
+    assert images["accuracy"] >= 0.78 and images["accuracy"] > pixels["accuracy"] + 0.03
+    glove = rows["review polarity", "transfer", "GloVe 6B 50-d pretrained"]
+    tfidf = rows["review polarity", "baseline", "TF-IDF bag of words"]
+    assert glove["labels_used"] == 160
+    assert glove["accuracy"] >= 0.6 and glove["accuracy"] > tfidf["accuracy"] + 0.04
+    spectral = rows["spoken digits", "transfer", "193 spectral features"]
+    waveform = rows["spoken digits", "baseline", "raw waveform"]
+    assert spectral["labels_used"] == 60
+    assert spectral["accuracy"] >= 0.75 and spectral["accuracy"] > waveform["accuracy"] + 0.08
+    # Learning curves: transfer ahead at the fewest labels too.
+    for task, transfer in (("images", "ImageNet features (transfer)"),
+                           ("audio", "spectral features (transfer)")):
+        curves = report["learning_curves"][task]
+        baseline = next(curve for name, curve in curves.items() if name != transfer)
+        assert curves[transfer]["sizes"] == baseline["sizes"]
+        assert curves[transfer]["mean"][0] > baseline["mean"][0]
+    for name in ("images", "text", "audio"):
+        for figure in ("confusion", "learning_curve"):
+            png = (tmp_path / f"{name}_{figure}.png").read_bytes()
+            assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+    assert len(list((tmp_path / "data" / "spoken_digits").glob("*/*.wav"))) == 80
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "examples").glob("*.py")))
+def test_example_runs(script):
+    # Each example reads SKTRANSFER_EXAMPLES_FAST and then runs on less data; one BLAS
+    # thread keeps its small linear models from waiting on a busy machine's second core.
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / script)], capture_output=True, text=True,
+        env={**os.environ, "SKTRANSFER_EXAMPLES_FAST": "1", "OPENBLAS_NUM_THREADS": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "accuracy" in result.stdout

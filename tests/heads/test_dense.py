@@ -1,0 +1,188 @@
+"""DenseHeadClassifier: a SciKeras classifier that keeps scikit-learn's contract."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.base import clone, is_classifier
+from sklearn.model_selection import (
+    GridSearchCV, StratifiedKFold, check_cv, cross_val_score,
+)
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sktransfer import AudioSpectralFeatures, DenseHeadClassifier
+
+from ..fresh_process import call_in_fresh_process
+
+FAST = dict(epochs=25, learning_rate=0.01, patience=3, random_state=0)
+
+
+def test_is_a_classifier_so_cv_folds_are_stratified(spoken_word_features):
+    X, y = spoken_word_features
+    head = DenseHeadClassifier(**FAST)
+    assert is_classifier(head)
+    assert isinstance(check_cv(5, y, classifier=is_classifier(head)), StratifiedKFold)
+    # Sorted labels: unstratified 4-fold would test each fold on a word never trained on.
+    order = np.argsort(y, kind="stable")
+    scores = cross_val_score(head, X[order], y[order], cv=4)
+    assert scores.min() >= 0.6, scores
+
+
+def test_pipeline_on_audio_features_separates_spoken_words(spoken_words):
+    paths, labels = spoken_words
+    model = Pipeline([
+        ("features", AudioSpectralFeatures()),
+        ("scale", StandardScaler()),
+        ("head", DenseHeadClassifier(hidden_layer_sizes=(64,), **FAST)),
+    ])
+    scores = cross_val_score(model, paths, labels, cv=StratifiedKFold(4, shuffle=True, random_state=0))
+    assert scores.mean() >= 0.85, scores
+
+
+def test_pipeline_on_pretrained_image_features_classifies_fashion():
+    from sktransfer import KerasImageFeatures
+    from sktransfer.datasets import load_fashion_mnist
+
+    X, y = load_fashion_mnist("train")
+    X_test, y_test = load_fashion_mnist("test")
+    rng = np.random.default_rng(0)
+    train = np.concatenate([rng.choice(np.flatnonzero(y == c), 20, replace=False) for c in range(10)])
+    model = Pipeline([
+        ("features", KerasImageFeatures("efficientnet_lite0", input_size=32)),
+        ("scale", StandardScaler()),
+        ("head", DenseHeadClassifier(hidden_layer_sizes=(64,), **FAST)),
+    ])
+    model.fit(X[train], y[train])
+    # 200 labels for 10 classes; chance is 0.1.
+    assert model.score(X_test[:500], y_test[:500]) >= 0.5
+
+
+def test_probabilities_labels_and_shapes(spoken_word_features):
+    X, y = spoken_word_features
+    head = DenseHeadClassifier(**FAST).fit(X, y)
+    assert head.classes_.tolist() == ["down", "no", "up", "yes"]
+    proba = head.predict_proba(X)
+    assert proba.shape == (len(y), 4) and proba.dtype == np.float32
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    assert head.predict_proba(X[:1]).shape == (1, 4)
+    assert set(head.predict(X)) <= set(y)
+    np.testing.assert_array_equal(head.predict(X), head.classes_[proba.argmax(axis=1)])
+    binary = DenseHeadClassifier(**FAST).fit(X, y == "yes")
+    assert binary.classes_.tolist() == [False, True]
+    assert binary.predict_proba(X).shape == (len(y), 2)
+
+
+def test_early_stopping_holds_out_a_stratified_dev_set_and_keeps_the_best_epoch(spoken_word_features):
+    X, y = spoken_word_features
+    head = DenseHeadClassifier(validation_fraction=0.2, **{**FAST, "epochs": 200}).fit(X, y)
+    assert head.n_dev_samples_ == 10  # ceil(0.2 * 48)
+    epochs_run = len(head.history_["loss"])
+    assert epochs_run < 200 and len(head.history_["val_loss"]) == epochs_run
+    assert head.best_epoch_ == epochs_run - head.patience
+    assert head.best_epoch_ == int(np.argmin(head.history_["val_loss"])) + 1
+    no_stop = DenseHeadClassifier(early_stopping=False, **{**FAST, "epochs": 7}).fit(X, y)
+    assert len(no_stop.history_["loss"]) == 7 and "val_loss" not in no_stop.history_
+
+
+def test_random_state_makes_fits_repeatable(spoken_word_features):
+    X, y = spoken_word_features
+    a = DenseHeadClassifier(**FAST).fit(X, y).predict_proba(X)
+    b = DenseHeadClassifier(**FAST).fit(X, y).predict_proba(X)
+    c = DenseHeadClassifier(**{**FAST, "random_state": 1}).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_clone_keeps_every_setting():
+    head = DenseHeadClassifier(
+        hidden_layer_sizes=(32, 16), dropout=0.1, batch_norm=True, learning_rate=0.003,
+        validation_fraction=0.25, patience=3, class_weight="balanced", shuffle=False,
+    )
+    copy = clone(head)
+    assert copy.get_params() == head.get_params()
+    assert copy.shuffle is False and copy.hidden_layer_sizes == (32, 16)
+
+
+def test_grid_search_over_head_parameters(spoken_word_features):
+    X, y = spoken_word_features
+    search = GridSearchCV(
+        DenseHeadClassifier(**FAST),
+        {"hidden_layer_sizes": [(), (32,)], "dropout": [0.3]},
+        cv=3,
+    )
+    search.fit(X, y)
+    assert len(search.cv_results_["params"]) == 2
+    assert search.best_score_ >= 0.8
+    assert search.best_estimator_.score(X, y) >= 0.9
+
+
+def test_joblib_round_trip_in_a_fresh_process(spoken_word_features, tmp_path):
+    X, y = spoken_word_features
+    head = DenseHeadClassifier(hidden_layer_sizes=(16,), batch_norm=True, **FAST).fit(X, y)
+    restored = call_in_fresh_process(head, "predict_proba", X, tmp_path)
+    np.testing.assert_array_equal(restored, head.predict_proba(X))
+    predicted = call_in_fresh_process(head, "predict", X, tmp_path)
+    np.testing.assert_array_equal(predicted, head.predict(X))
+
+
+def test_clear_errors(spoken_word_features):
+    X, y = spoken_word_features
+    head = DenseHeadClassifier(**{**FAST, "epochs": 2}).fit(X, y)
+    bad = X.copy()
+    bad[5, 17] = np.nan
+    with pytest.raises(ValueError, match=r"NaN or infinity \(row 5, column 17\)"):
+        head.predict(bad)
+    with pytest.raises(ValueError, match=r"NaN or infinity \(row 5, column 17\)"):
+        clone(head).fit(bad, y)
+    with pytest.raises(ValueError, match="X has 192 features per sample .* fitted with 193"):
+        head.predict(X[:, :-1])
+    with pytest.raises(ValueError, match=r"labels not seen in fit: \['maybe'\]"):
+        head.score(X[:2], ["yes", "maybe"])
+    lonely = y.astype(object)
+    lonely[0] = "maybe"
+    with pytest.raises(ValueError, match="class 'maybe' has 1 example"):
+        clone(head).fit(X, lonely)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"hidden_layer_sizes": (16, 0)}, "hidden_layer_sizes must be positive"),
+        ({"dropout": 1.0}, r"dropout must be in \[0, 1\)"),
+        ({"validation_fraction": 0.0}, "invalid validation_fraction"),
+        ({"learning_rate": -1}, "invalid learning_rate"),
+    ],
+)
+def test_invalid_parameters_fail_in_fit(spoken_word_features, params, message):
+    X, y = spoken_word_features
+    head = DenseHeadClassifier(**params)
+    with pytest.raises(ValueError, match=message):
+        head.fit(X, y)
+
+
+def test_twenty_fits_do_not_grow_memory():
+    # In a fresh process: warm up, then 20 fits as in a grid search. Without the
+    # shared trainer, TensorFlow keeps about 4 MB per fit here.
+    script = """
+import gc, numpy as np
+from sktransfer import DenseHeadClassifier
+def rss_mb():
+    return next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmRSS')) / 1024
+rng = np.random.default_rng(0)
+X, y = rng.normal(size=(200, 64)).astype('float32'), rng.integers(0, 3, 200)
+def fit(i):
+    DenseHeadClassifier(hidden_layer_sizes=(32,), epochs=1, random_state=i).fit(X, y).predict(X)
+    gc.collect()
+for i in range(3):
+    fit(i)
+start = rss_mb()
+for i in range(20):
+    fit(i)
+print(rss_mb() - start)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    growth = float(result.stdout.strip().splitlines()[-1])
+    assert growth < 20, f"RSS grew by {growth:.1f} MB over 20 fits"

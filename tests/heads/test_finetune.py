@@ -1,0 +1,192 @@
+"""FineTuneImageClassifier: end-to-end training with a grid-searchable frozen depth."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone, is_classifier
+from sklearn.model_selection import GridSearchCV
+
+from sktransfer import FineTuneImageClassifier
+from sktransfer.image._backbones import BACKBONES, build_base
+from sktransfer.datasets import load_fashion_mnist
+
+from ..fresh_process import call_in_fresh_process
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    """300 training images (30 per class) and 500 test images of Fashion-MNIST."""
+    X, y = load_fashion_mnist("train")
+    X_test, y_test = load_fashion_mnist("test")
+    rng = np.random.default_rng(0)
+    train = np.concatenate([rng.choice(np.flatnonzero(y == c), 30, replace=False) for c in range(10)])
+    train = train.reshape(10, 30).T.ravel()  # interleave the classes: any prefix holds all ten
+    test = rng.choice(len(y_test), 500, replace=False)
+    return X[train], y[train], X_test[test], y_test[test]
+
+
+def tiny(**params):
+    settings = dict(input_size=32, epochs=1, early_stopping=False, random_state=0)
+    return FineTuneImageClassifier(**{**settings, **params})
+
+
+def test_fine_tuning_imagenet_weights_beats_random_weights(fashion):
+    X, y, X_test, y_test = fashion
+    settings = dict(
+        input_size=32, trainable_layers="all", freeze_epochs=2, epochs=8, learning_rate=3e-3,
+        early_stopping=False, random_state=0,
+    )
+    pretrained = FineTuneImageClassifier(weights="imagenet", **settings).fit(X, y)
+    scratch = FineTuneImageClassifier(weights=None, **settings).fit(X, y)
+    assert is_classifier(pretrained)
+    pretrained_accuracy = pretrained.score(X_test, y_test)
+    scratch_accuracy = scratch.score(X_test, y_test)
+    # 300 labels, 10 classes: the same network learns far more from ImageNet weights.
+    assert pretrained_accuracy >= 0.5 and pretrained_accuracy > scratch_accuracy + 0.3, (
+        pretrained_accuracy, scratch_accuracy,
+    )
+    assert len(pretrained.history_["loss"]) == 8
+
+
+def expected_trainable(k):
+    """Head (1280 x 10 + 10) plus the weights of the top k weighted non-batch-norm layers."""
+    base = build_base(BACKBONES["efficientnet_lite0"], "imagenet", (32, 32))
+    weighted = [
+        layer for layer in base.layers
+        if layer.weights and type(layer).__name__ != "BatchNormalization"
+    ]
+    top = weighted if k == "all" else weighted[len(weighted) - k:]
+    backbone = sum(int(np.prod(w.shape)) for layer in top for w in layer.trainable_weights)
+    return backbone, 1280 * 10 + 10 + backbone
+
+
+@pytest.mark.parametrize("k", [0, 1, 7, "all"])
+def test_trainable_layers_sets_the_trainable_weight_count(fashion, k):
+    X, y = fashion[:2]
+    model = tiny(trainable_layers=k, freeze_epochs=0, epochs=1).fit(X[:40], y[:40])
+    backbone, total = expected_trainable(k) if k else (0, 1280 * 10 + 10)
+    assert model.n_trainable_backbone_weights_ == backbone
+    assert sum(int(np.prod(w.shape)) for w in model.model_.trainable_weights) == total
+
+
+def test_batch_norm_stays_in_inference_mode_when_the_backbone_is_unfrozen(fashion):
+    X, y = fashion[:2]
+    model = tiny(trainable_layers="all", freeze_epochs=0, epochs=2).fit(X[:40], y[:40])
+    base = next(layer for layer in model.model_.layers if hasattr(layer, "layers"))
+    reference = build_base(BACKBONES["efficientnet_lite0"], "imagenet", (32, 32))
+    norms = [layer for layer in base.layers if type(layer).__name__ == "BatchNormalization"]
+    assert len(norms) == 49
+    for layer in norms:
+        for got, want in zip(layer.get_weights(), reference.get_layer(layer.name).get_weights()):
+            np.testing.assert_array_equal(got, want)
+    changed = [
+        layer.name for layer in base.layers
+        if type(layer).__name__ == "Conv2D"
+        and not np.array_equal(layer.get_weights()[0], reference.get_layer(layer.name).get_weights()[0])
+    ]
+    assert changed  # while the convolutions did train
+
+
+def test_frozen_backbone_keeps_its_imagenet_weights(fashion):
+    X, y = fashion[:2]
+    model = tiny(trainable_layers=0, epochs=2).fit(X[:40], y[:40])
+    base = next(layer for layer in model.model_.layers if hasattr(layer, "layers"))
+    reference = build_base(BACKBONES["efficientnet_lite0"], "imagenet", (32, 32))
+    for got, want in zip(base.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_grid_search_over_trainable_layers_and_head(fashion):
+    X, y = fashion[:2]
+    search = GridSearchCV(
+        tiny(freeze_epochs=1, epochs=2),
+        {"trainable_layers": [0, 3], "hidden_layer_sizes": [(), (32,)]},
+        cv=2,
+    )
+    search.fit(X[:60], y[:60])
+    assert len(search.cv_results_["params"]) == 4
+    assert search.best_estimator_.predict(X[:3]).shape == (3,)
+    assert clone(search.best_estimator_).trainable_layers in (0, 3)
+
+
+def test_augmentation_trains_and_is_off_at_prediction(fashion):
+    X, y = fashion[:2]
+    model = tiny(augmentation=("flip", "crop", "rotation", "zoom"), epochs=2).fit(X[:40], y[:40])
+    np.testing.assert_array_equal(model.predict_proba(X[:5]), model.predict_proba(X[:5]))
+
+
+def test_joblib_round_trip_in_a_fresh_process(fashion, tmp_path):
+    X, y = fashion[:2]
+    model = tiny(trainable_layers=2, freeze_epochs=1, epochs=2).fit(X[:40], y[:40])
+    restored = call_in_fresh_process(model, "predict_proba", X[:10], tmp_path)
+    np.testing.assert_array_equal(restored, model.predict_proba(X[:10]))
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"trainable_layers": -1}, "trainable_layers must be an int >= 0 or 'all'"),
+        ({"augmentation": ("flip", "blur")}, r"unknown augmentation \['blur'\]"),
+        ({"input_size": 16}, r"input_size \(16, 16\) is smaller than backbone 'efficientnet_lite0' accepts: at least 32x32"),
+        ({"backbone": "alexnet"}, "unknown backbone 'alexnet'; valid backbones are"),
+    ],
+)
+def test_invalid_parameters_fail_in_fit(fashion, params, message):
+    X, y = fashion[:2]
+    with pytest.raises(ValueError, match=message):
+        tiny(**params).fit(X[:20], y[:20])
+
+
+def test_bad_image_is_named(fashion, tmp_path):
+    X, y = fashion[:2]
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
+    items = [X[0], X[1], str(broken)]
+    with pytest.raises(ValueError, match=r"image 2 \('.*broken.png'\)"):
+        tiny().fit(items, y[:3])
+
+
+class StepByStep(FineTuneImageClassifier):
+    """The naive loop: the frozen backbone runs on every image in every epoch."""
+
+    def _frozen_activations_reusable(self):
+        return False
+
+
+@pytest.mark.parametrize("trainable_layers", [0, 3])
+def test_frozen_activations_are_computed_once_with_the_same_result(fashion, trainable_layers):
+    X, y = fashion[0][:120], fashion[1][:120]
+    reuses = []
+
+    class Recording(FineTuneImageClassifier):
+        def _train_head_on_activations(self, *args, **kwargs):
+            reuses.append(args[5])  # the phase's epochs
+            return super()._train_head_on_activations(*args, **kwargs)
+
+    params = dict(input_size=32, epochs=3, freeze_epochs=2, dropout=0.0, hidden_layer_sizes=(16,),
+                  trainable_layers=trainable_layers, early_stopping=False, random_state=0)
+    reused = Recording(**params).fit(X, y)
+    naive = StepByStep(**params).fit(X, y)
+    # One pass of the backbone covers every frozen epoch: all 3, or the 2 of the warm-up.
+    assert reuses == [3 if trainable_layers == 0 else 2]
+    np.testing.assert_allclose(reused.history_["loss"], naive.history_["loss"], rtol=1e-4)
+    np.testing.assert_allclose(reused.predict_proba(X), naive.predict_proba(X), atol=1e-5)
+    # Augmentation changes the images every epoch: nothing can be reused then.
+    reuses.clear()
+    Recording(**{**params, "augmentation": ("flip",)}).fit(X, y)
+    assert reuses == []
+
+
+def test_early_stopping_keeps_the_warm_up_weights_when_unfreezing_does_worse(fashion):
+    X, y = fashion[0][:120], fashion[1][:120]
+    params = dict(input_size=32, freeze_epochs=3, dropout=0.0, learning_rate=3e-3, patience=5,
+                  random_state=0)
+    # A huge learning rate once unfrozen: the second phase only makes the dev loss worse.
+    wrecked = FineTuneImageClassifier(trainable_layers="all", epochs=5, lr_mult=300.0,
+                                      **params).fit(X, y)
+    warm_up_only = FineTuneImageClassifier(trainable_layers=0, epochs=3, **params).fit(X, y)
+    val_loss = wrecked.history_["val_loss"]
+    assert len(val_loss) == 5 and min(val_loss[3:]) > min(val_loss[:3])
+    assert wrecked.best_epoch_ == int(np.argmin(val_loss)) + 1 <= 3
+    np.testing.assert_allclose(wrecked.history_["val_loss"][:3], warm_up_only.history_["val_loss"],
+                               rtol=1e-4)
+    np.testing.assert_allclose(wrecked.predict_proba(X), warm_up_only.predict_proba(X), atol=1e-4)

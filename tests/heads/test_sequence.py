@@ -1,0 +1,87 @@
+"""SequenceClassifier: word vectors in an Embedding + Conv1D + LSTM head."""
+
+import numpy as np
+import pytest
+from gensim.test.utils import datapath
+from sklearn.base import clone, is_classifier
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+
+from sktransfer import SequenceClassifier, Word2VecEmbedder
+
+from ..fresh_process import call_in_fresh_process
+
+
+@pytest.fixture(scope="module")
+def polarity():
+    """The 200 labelled movie-review sentences shipped with gensim."""
+    with open(datapath("pang_lee_polarity.cor"), encoding="cp1252") as stream:
+        lines = [line for line in stream.read().splitlines() if line]
+    labels, texts = zip(*(line.split(" ", 1) for line in lines))
+    return list(texts), np.array([label.removeprefix("__label__") for label in labels])
+
+
+def small_model(**params):
+    embedder = Word2VecEmbedder(vector_size=16, workers=1, random_state=0, max_len=30)
+    settings = dict(
+        embedder=embedder, lstm_units=8, conv_filters=8, epochs=4, early_stopping=False,
+        learning_rate=0.01, random_state=0,
+    )
+    return SequenceClassifier(**{**settings, **params})
+
+
+def test_frozen_glove_vectors_classify_review_sentiment(polarity):
+    texts, labels = polarity
+    model = SequenceClassifier(
+        embedder=Word2VecEmbedder(pretrained="glove-6b-50d", vector_size=50, max_len=40),
+        lstm_units=32, epochs=25, early_stopping=False, learning_rate=3e-3, random_state=0,
+    )
+    assert is_classifier(model)
+    scores = cross_val_score(model, texts, labels, cv=StratifiedKFold(4, shuffle=True, random_state=0))
+    # 150 training sentences per fold; chance is 0.5.
+    assert scores.mean() >= 0.58, scores
+
+
+def test_trainable_embedding_decides_whether_word_vectors_move(polarity):
+    texts, labels = polarity
+    frozen = small_model(trainable_embedding=False).fit(texts, labels)
+    initial = frozen.feature_encoder_.embedding_matrix_
+    np.testing.assert_array_equal(frozen.embedding_weights_, initial)
+    tuned = small_model(trainable_embedding=True).fit(texts, labels)
+    np.testing.assert_array_equal(tuned.feature_encoder_.embedding_matrix_, initial)
+    assert not np.allclose(tuned.embedding_weights_, initial)
+    assert frozen.model_.count_params() == tuned.model_.count_params()
+    trainable = sum(int(np.prod(w.shape)) for w in tuned.model_.trainable_weights)
+    frozen_trainable = sum(int(np.prod(w.shape)) for w in frozen.model_.trainable_weights)
+    assert trainable - frozen_trainable == initial.size
+
+
+def test_grid_search_over_trainable_embedding_and_lstm_size(polarity):
+    texts, labels = polarity
+    search = GridSearchCV(
+        small_model(), {"trainable_embedding": [False, True], "lstm_units": [4, 8]}, cv=2
+    )
+    search.fit(texts, labels)
+    assert len(search.cv_results_["params"]) == 4
+    assert search.best_estimator_.predict(texts[:3]).shape == (3,)
+    assert clone(search.best_estimator_).get_params()["embedder"].get_params() == (
+        small_model().embedder.get_params()
+    )
+
+
+def test_joblib_round_trip_in_a_fresh_process(polarity, tmp_path):
+    texts, labels = polarity
+    model = small_model().fit(texts, labels)
+    restored = call_in_fresh_process(model, "predict_proba", texts[:20], tmp_path)
+    np.testing.assert_array_equal(restored, model.predict_proba(texts[:20]))
+
+
+def test_clear_errors(polarity):
+    texts, labels = polarity
+    with pytest.raises(ValueError, match="1-D sequence of documents"):
+        small_model().fit(np.zeros((4, 3)), labels[:4])
+    with pytest.raises(ValueError, match="X has 3 items but y has 4 labels"):
+        small_model().fit(texts[:3], labels[:4])
+    with pytest.raises(ValueError, match="embedder must be a Word2VecEmbedder"):
+        SequenceClassifier(embedder="glove").fit(texts[:10], labels[:10])
+    with pytest.raises(ValueError, match="lstm_units must be a positive integer"):
+        small_model(lstm_units=0).fit(texts, labels)
