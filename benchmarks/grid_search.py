@@ -4,7 +4,7 @@
 values of ``C`` times 2 class weightings), refit included, on
 
 - images: 1,000 Fashion-MNIST test images saved as PNG files, through
-  ``KerasImageFeatures("efficientnet_lite0", input_size=64)``;
+  ``KerasImageFeatures(backbone="efficientnet_lite0", input_size=64)``;
 - audio: 240 spoken digits (10 words, 8 voices, 3 speeds) synthesized by
   espeak-ng, through ``AudioSpectralFeatures``;
 

@@ -97,7 +97,7 @@ def compare(name, paths, batch_size, rounds):
     weights = "imagenet" if name == "efficientnet_lite0" else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        ours = KerasImageFeatures(name, weights=weights, input_size=size, batch_size=batch_size).fit(pixels[:1])
+        ours = KerasImageFeatures(backbone=name, weights=weights, input_size=size, batch_size=batch_size).fit(pixels[:1])
     # The baseline runs the very same Keras model (same weights), so only the
     # way of calling it differs.
     model = ours._network()[0].model
@@ -133,7 +133,7 @@ PEAK_RSS_CODE = """
 import resource, sys, warnings
 from sktransfer import KerasImageFeatures
 paths = sys.argv[2:2 + int(sys.argv[1])]
-features = KerasImageFeatures("efficientnet_lite0", batch_size=32, n_jobs=2).fit(paths)
+features = KerasImageFeatures(backbone="efficientnet_lite0", batch_size=32, n_jobs=2).fit(paths)
 features.transform(paths[:33])
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 out = features.transform(paths)

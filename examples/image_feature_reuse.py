@@ -33,7 +33,7 @@ def main():
     X_train, y_train = load_fashion_mnist("train", n=N_LABELS)
     X_test, y_test = load_fashion_mnist("test", n=N_TEST)
     start = time.perf_counter()
-    extractor = KerasImageFeatures("efficientnet_lite0", input_size=INPUT_SIZE, n_jobs=-1)
+    extractor = KerasImageFeatures(backbone="efficientnet_lite0", input_size=INPUT_SIZE, n_jobs=-1)
     F_train, F_test = extractor.fit_transform(X_train), extractor.transform(X_test)
     print(f"{N_LABELS} labelled and {N_TEST} test images -> {F_train.shape[1]} features each "
           f"in {time.perf_counter() - start:.0f}s\n")

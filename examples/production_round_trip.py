@@ -39,7 +39,7 @@ def main():
     X_train, y_train = load_fashion_mnist("train", n=N_LABELS)
     X_test, y_test = load_fashion_mnist("test", n=N_TEST)
     model = make_pipeline(
-        KerasImageFeatures("efficientnet_lite0", input_size=INPUT_SIZE),
+        KerasImageFeatures(backbone="efficientnet_lite0", input_size=INPUT_SIZE),
         StandardScaler(),
         LogisticRegression(C=0.1, max_iter=1000),
     ).fit(X_train, y_train)

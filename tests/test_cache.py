@@ -43,7 +43,7 @@ class CountingImageFeatures(KerasImageFeatures):
 
 
 def lite0(**params):
-    return KerasImageFeatures("efficientnet_lite0", **{"input_size": 32, **params})
+    return KerasImageFeatures(backbone="efficientnet_lite0", **{"input_size": 32, **params})
 
 
 def test_cached_rows_equal_extracted_rows_and_are_reused(fashion_files, tmp_path):

@@ -29,13 +29,13 @@ def lite0_weights_file(tmp_path):
     """The Lite0 ImageNet weights saved as a Keras weights file of our own."""
     backbone, size = backbone_and_size("efficientnet_lite0", 32)
     path = tmp_path / "lite0.weights.h5"
-    feature_network(backbone, "imagenet", size, None, "avg").model.save_weights(path)
+    feature_network(backbone, "imagenet", size, None, "mean").model.save_weights(path)
     return path
 
 
 def pipeline(**params):
     return make_pipeline(
-        KerasImageFeatures("efficientnet_lite0", input_size=32, **params),
+        KerasImageFeatures(backbone="efficientnet_lite0", input_size=32, **params),
         LogisticRegression(max_iter=1000),
     )
 
@@ -70,7 +70,7 @@ def test_a_vgg16_pipeline_pickles_to_kilobytes(fashion, tmp_path, capsys):
     backbone, size = backbone_and_size("vgg16", 32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        feature_network(backbone, None, size, None, "avg").model.save_weights(tmp_path / "vgg16.weights.h5")
+        feature_network(backbone, None, size, None, "mean").model.save_weights(tmp_path / "vgg16.weights.h5")
     model = make_pipeline(VGGImageFeatures(weights=tmp_path / "vgg16.weights.h5", input_size=32),
                           LogisticRegression(max_iter=1000)).fit(images, labels)
     by_reference = dumped_size(model, tmp_path / "reference.joblib")
@@ -122,7 +122,7 @@ def test_random_weights_are_always_embedded(fashion, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "not pretrained"
         model = make_pipeline(
-            KerasImageFeatures("mobilenet_v3_small", weights=None, input_size=32),
+            KerasImageFeatures(backbone="mobilenet_v3_small", weights=None, input_size=32),
             LogisticRegression(max_iter=1000),
         ).fit(images, labels)
     expected = model.predict_proba(images)

@@ -1,21 +1,19 @@
 """Spectral audio features (MFCC, chroma, mel, contrast, tonnetz) as a transformer."""
 
+import hashlib
+import os
 from functools import partial
 from numbers import Integral, Real
 
-import os
-
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from ._io import as_clip_list, check_clips, describe_clip, load_clip
+from .._extractor import ON_ERROR, FeatureExtractor
+from .._items import describe_item
 from .._parallel import parallel_map
-from ._spectral import BLOCKS, block_rows, spectral_blocks
-from .._cache_keys import module_versions, settings_digest
-from .._extractor import cached_rows, warn_nan_rows
 from ..cache import FeatureCache
+from ._io import check_waveform, clip_items, is_path, load_clip
+from ._spectral import BLOCKS, analysis_filters, block_rows, spectral_blocks
 
 STATS = {
     "mean": np.mean,
@@ -28,11 +26,12 @@ STATS = {
 def _clip_row(index, item, *, load_kw, block_kw, stats, on_error):
     """Feature vector of one clip, or the error message when ``on_error="nan"``."""
     try:
-        y = load_clip(index, item, **load_kw)
+        y = load_clip(item, **load_kw)
     except ValueError as exc:
+        message = f"{describe_item('clip', index, item)}: {exc}"
         if on_error == "raise":
-            raise
-        return str(exc)
+            raise ValueError(message) from exc
+        return message
     frames = spectral_blocks(y, **block_kw)
     # ``np.mean(block.T, axis=0)`` is how the reference recipe averages; the
     # same expression keeps the summation order, hence the same float32 digits.
@@ -40,7 +39,7 @@ def _clip_row(index, item, *, load_kw, block_kw, stats, on_error):
         STATS[stat](block.T, axis=0) for block in frames.values() for stat in stats
     ]).astype(np.float32)
     if not np.all(np.isfinite(row)):
-        message = f"{describe_clip(index, item)}: features are not finite"
+        message = f"{describe_item('clip', index, item)}: features are not finite"
         if on_error == "raise":
             raise ValueError(message)
         return message
@@ -52,7 +51,7 @@ def _clip_row_of_pair(_, pair, **kwargs):
     return _clip_row(*pair, **kwargs)
 
 
-class AudioSpectralFeatures(TransformerMixin, BaseEstimator):
+class AudioSpectralFeatures(FeatureExtractor):
     """Summary statistics of five spectral descriptors of each audio clip.
 
     With the defaults, each clip becomes the 193 numbers of the widespread
@@ -106,8 +105,16 @@ class AudioSpectralFeatures(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    feature_names_out_ : ndarray of str, shape (n_features_out,)
+    n_features_out_ : int
+        Columns of the output: the rows of every block, times ``len(stats)``.
+    feature_names_out_ : ndarray of str, shape (n_features_out_,)
         Column names, e.g. ``"mfcc_mean_0"``; see ``get_feature_names_out``.
+    weights_sha256_ : str
+        SHA-256 of the fixed analysis weights (the STFT window, the mel,
+        chroma and DCT matrices and the tonnetz basis) that librosa gives
+        for these parameters. A pickle refers to them, and a loaded
+        estimator computes them again and raises a ``ValueError`` if they
+        differ (another librosa release), rather than give other numbers.
 
     Notes
     -----
@@ -142,9 +149,12 @@ class AudioSpectralFeatures(TransformerMixin, BaseEstimator):
         "duration": [Interval(Real, 0, None, closed="neither"), None],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
-        "on_error": [StrOptions({"raise", "nan"})],
+        "on_error": [StrOptions(set(ON_ERROR))],
         "cache": [None, str, os.PathLike, FeatureCache],
     }
+
+    _noun = "clip"
+    _computing_modules = ("librosa", "numpy", "scipy")
 
     def __init__(
         self,
@@ -193,73 +203,73 @@ class AudioSpectralFeatures(TransformerMixin, BaseEstimator):
         if self.hop_length > self.n_fft:
             raise ValueError(f"hop_length={self.hop_length} exceeds n_fft={self.n_fft}")
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Validate the parameters; nothing is learned from ``X``.
+    def _numeric_items(self, X):
+        return clip_items(X)
 
-        Parameters
-        ----------
-        X : sequence of paths or waveforms, or array of shape (n_clips, n_samples)
-            Its form and its in-memory waveforms are checked; no file is read.
-        y : ignored
+    def _check_item(self, item):
+        is_path(item)
 
-        Returns
-        -------
-        self : AudioSpectralFeatures
-        """
+    def _fit_weights(self, items):
         self._check_choices()
-        check_clips(as_clip_list(X))
-        self.feature_names_out_ = np.asarray([
+        if self.on_error == "raise":  # what can be checked without reading files
+            for index, item in enumerate(items):
+                if not is_path(item):
+                    try:
+                        check_waveform(item)
+                    except ValueError as exc:
+                        raise ValueError(f"{self._describe(index, item)}: {exc}") from None
+        return self._load_weights(None), None
+
+    def _load_weights(self, embedded):
+        return analysis_filters(sr=self.sr, n_fft=self.n_fft, n_mels=self.n_mels, n_mfcc=self.n_mfcc)
+
+    @staticmethod
+    def _weights_digest(filters):
+        digest = hashlib.sha256()
+        for name in sorted(filters):
+            value = np.ascontiguousarray(filters[name])
+            digest.update(f"{name}{value.dtype.str}{value.shape}".encode())
+            digest.update(value.tobytes())
+        return digest.hexdigest()
+
+    def _weights_source(self):
+        return "librosa's filter banks"
+
+    def _feature_names(self, weights):
+        return [
             f"{block}_{stat}_{row}"
             for block in self.blocks
             for stat in self.stats
             for row in range(block_rows(block, n_mfcc=self.n_mfcc, n_mels=self.n_mels))
-        ], dtype=object)
-        return self
+        ]
 
-    def transform(self, X):
-        """Compute the features of every clip.
-
-        Parameters
-        ----------
-        X : sequence of paths or waveforms, or array of shape (n_clips, n_samples)
-            Paths to audio files, 1-D float waveforms at ``input_sr``, or both.
-
-        Returns
-        -------
-        ndarray of shape (n_clips, n_features_out), float32
-        """
-        check_is_fitted(self)
-        clips = as_clip_list(X)
-        load_kw = dict(
+    def _load_settings(self):
+        return dict(
             sr=self.sr, input_sr=self.input_sr or self.sr, offset=self.offset,
             duration=self.duration, min_samples=self.n_fft,
         )
-        block_kw = dict(
+
+    def _block_settings(self):
+        return dict(
             sr=self.sr, blocks=tuple(self.blocks), n_mfcc=self.n_mfcc,
             n_mels=self.n_mels, n_fft=self.n_fft, hop_length=self.hop_length,
         )
-        settings = settings_digest({
-            "extractor": "AudioSpectralFeatures", "load": load_kw, "blocks": block_kw,
-            "stats": list(self.stats), "versions": module_versions("librosa", "numpy", "scipy"),
-        }) if self.cache is not None else None
-        row_of = partial(
-            _clip_row_of_pair, load_kw=load_kw, block_kw=block_kw, stats=tuple(self.stats),
-            on_error=self.on_error,
-        )
-        out, failures = cached_rows(
-            self.cache, settings, clips, lambda indices: self._extract(clips, indices, row_of)
-        )
-        warn_nan_rows(list(failures.values()), len(clips), "clips")
-        return out
 
-    def _extract(self, clips, indices, row_of):
+    def _output_settings(self):
+        return {"load": self._load_settings(), "blocks": self._block_settings(),
+                "stats": list(self.stats)}
+
+    def _extract(self, clips, indices, weights):
         """Features of ``clips[indices]``: their rows, and failures by index."""
+        row_of = partial(
+            _clip_row_of_pair, load_kw=self._load_settings(), block_kw=self._block_settings(),
+            stats=tuple(self.stats), on_error=self.on_error,
+        )
         rows = parallel_map(
             row_of, [(int(i), clips[i]) for i in indices], n_jobs=self.n_jobs,
             verbose=self.verbose, desc="audio features", blas_threads=1, prefer="threads",
         )
-        out = np.full((len(rows), len(self.feature_names_out_)), np.nan, dtype=np.float32)
+        out = np.full((len(rows), self.n_features_out_), np.nan, dtype=np.float32)
         failures = {}
         for position, row in enumerate(rows):
             if isinstance(row, str):
@@ -268,24 +278,7 @@ class AudioSpectralFeatures(TransformerMixin, BaseEstimator):
                 out[position] = row
         return out, failures
 
-    def get_feature_names_out(self, input_features=None):
-        """Names of the output columns, ``"{block}_{stat}_{row}"``.
-
-        Parameters
-        ----------
-        input_features : ignored
-            Present for API consistency; the inputs are audio, not columns.
-
-        Returns
-        -------
-        ndarray of str, shape (n_features_out,)
-        """
-        check_is_fitted(self)
-        return self.feature_names_out_.copy()
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.allow_nan = False
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags

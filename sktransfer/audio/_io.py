@@ -7,59 +7,20 @@ import numpy as np
 import soundfile
 
 
-def describe_clip(index, item):
-    """``clip 3 ('a.wav')`` for paths, ``clip 3`` for waveforms: how errors name a clip."""
-    if isinstance(item, (str, os.PathLike)):
-        return f"clip {index} ({os.fspath(item)!r})"
-    return f"clip {index}"
-
-
-def as_clip_list(X):
-    """Split ``X`` into a list of clips, each a path or a 1-D waveform.
-
-    Accepted: a sequence (list, tuple, pandas Series, 1-D object array) of
-    paths and/or 1-D waveforms; a 2-D numeric array or DataFrame of shape
-    (n_clips, n_samples); a single-column table of paths. Nothing is read yet.
-    """
-    if isinstance(X, (str, bytes, os.PathLike)):
+def clip_items(X):
+    """The clips of a numeric array: the rows of (n_clips, n_samples); other shapes are refused."""
+    if X.ndim == 2:
+        return list(X)
+    if X.ndim == 1:
         raise ValueError(
-            f"X must be a sequence of clips (paths or waveforms), got a single path {X!r}; "
-            "wrap it in a list"
+            f"X is one 1-D numeric array of shape {X.shape}, not a collection of clips. "
+            "Reshape your data with X.reshape(1, -1) if it is a single waveform, or "
+            "pass a list of waveforms"
         )
-    if hasattr(X, "tocsr") or hasattr(X, "todense"):
-        raise TypeError("sparse input is not supported: pass waveforms as dense arrays")
-    if hasattr(X, "to_numpy"):  # pandas Series or DataFrame
-        X = X.to_numpy()
-    elif hasattr(X, "__array__") and not isinstance(X, np.ndarray):
-        X = np.asarray(X)
-    if isinstance(X, np.ndarray):
-        if X.ndim == 1 and X.dtype.kind in "fiubc":
-            raise ValueError(
-                f"X is one 1-D numeric array of shape {X.shape}, not a collection of clips. "
-                "Reshape your data with X.reshape(1, -1) if it is a single waveform, or "
-                "pass a list of waveforms"
-            )
-        if X.ndim == 2 and X.dtype.kind in "fiubc":
-            clips = list(X)
-        elif X.ndim == 2 and X.shape[1] == 1:
-            clips = list(X[:, 0])
-        elif X.ndim == 1 and X.dtype.kind in "OUS":
-            clips = list(X)
-        else:
-            raise ValueError(
-                "X must be a sequence of clips, or a 2-D array of shape (n_clips, n_samples); "
-                f"got an array of shape {X.shape} and dtype {X.dtype}"
-            )
-    else:
-        try:
-            clips = list(X)
-        except TypeError:
-            raise ValueError(
-                f"X must be a sequence of clips (paths or waveforms), got {type(X).__name__}"
-            ) from None
-    if not clips:
-        raise ValueError("X holds no clips: at least one is required")
-    return clips
+    raise ValueError(
+        "X must be a collection of clips, or a 2-D array of shape (n_clips, n_samples); "
+        f"got an array of shape {X.shape} and dtype {X.dtype}"
+    )
 
 
 def check_waveform(y):
@@ -85,29 +46,13 @@ def check_waveform(y):
     return y
 
 
-def _is_path(item):
+def is_path(item):
     """True for a path, False for a waveform, ValueError for anything else."""
     if isinstance(item, (str, os.PathLike)):
         return True
     if isinstance(item, (np.ndarray, list, tuple)):
         return False
     raise ValueError(f"expected a file path or a 1-D waveform, got {type(item).__name__}")
-
-
-def check_clips(clips):
-    """Check what can be checked without reading files: each waveform, each item's type.
-
-    Raises
-    ------
-    ValueError
-        Naming the first bad clip.
-    """
-    for index, item in enumerate(clips):
-        try:
-            if not _is_path(item):
-                check_waveform(item)
-        except ValueError as exc:
-            raise ValueError(f"{describe_clip(index, item)}: {exc}") from None
 
 
 def _read_file(path, *, sr, offset, duration):
@@ -138,35 +83,32 @@ def _take_waveform(y, *, sr, input_sr, offset, duration):
     return y
 
 
-def load_clip(index, item, *, sr, input_sr, offset, duration, min_samples):
+def load_clip(item, *, sr, input_sr, offset, duration, min_samples):
     """One validated mono float32 clip at ``sr`` Hz.
 
     Raises
     ------
     ValueError
-        Naming the clip (``describe_clip``) and what is wrong with it: missing,
+        Saying what is wrong with the clip: missing,
         unreadable or corrupt file, wrong rank or dtype, NaN/inf samples, no
         samples, all samples zero, or fewer than ``min_samples`` samples.
     """
-    try:
-        if _is_path(item):
-            y = _read_file(os.fspath(item), sr=sr, offset=offset, duration=duration)
-        else:
-            y = _take_waveform(item, sr=sr, input_sr=input_sr, offset=offset, duration=duration)
-        if y.size == 0:
-            raise ValueError(f"empty: 0 samples (offset={offset} s, duration={duration})")
-        if not np.all(np.isfinite(y)):
-            bad = int(np.flatnonzero(~np.isfinite(y))[0])
-            raise ValueError(f"contains NaN or infinite samples (first at sample {bad})")
-        if not np.any(y):
-            raise ValueError(
-                f"silent: all {y.size} samples ({y.size / sr:.3f} s at {sr} Hz) are zero"
-            )
-        if y.size < min_samples:
-            raise ValueError(
-                f"too short: {y.size} samples ({y.size / sr:.3f} s at {sr} Hz), fewer "
-                f"than one FFT window (n_fft={min_samples} samples, {min_samples / sr:.3f} s)"
-            )
-    except ValueError as exc:
-        raise ValueError(f"{describe_clip(index, item)}: {exc}") from exc
+    if is_path(item):
+        y = _read_file(os.fspath(item), sr=sr, offset=offset, duration=duration)
+    else:
+        y = _take_waveform(item, sr=sr, input_sr=input_sr, offset=offset, duration=duration)
+    if y.size == 0:
+        raise ValueError(f"empty: 0 samples (offset={offset} s, duration={duration})")
+    if not np.all(np.isfinite(y)):
+        bad = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise ValueError(f"contains NaN or infinite samples (first at sample {bad})")
+    if not np.any(y):
+        raise ValueError(
+            f"silent: all {y.size} samples ({y.size / sr:.3f} s at {sr} Hz) are zero"
+        )
+    if y.size < min_samples:
+        raise ValueError(
+            f"too short: {y.size} samples ({y.size / sr:.3f} s at {sr} Hz), fewer "
+            f"than one FFT window (n_fft={min_samples} samples, {min_samples / sr:.3f} s)"
+        )
     return y

@@ -65,6 +65,35 @@ def _tonnetz_basis():
     return R[:, np.newaxis] * np.cos(np.pi * V)
 
 
+def analysis_filters(*, sr, n_fft, n_mels, n_mfcc):
+    """The fixed weights of the analysis for these parameters, by name.
+
+    What librosa and SciPy give for the STFT window, the mel filter bank, the
+    DCT of the MFCCs, the chroma filter bank (at A440 tuning; each clip's
+    tuning shifts it), the constant-Q-to-chroma map and the tonnetz basis.
+    Their SHA-256 identifies the numbers an ``AudioSpectralFeatures`` computes.
+
+    Returns
+    -------
+    dict of str to ndarray
+
+    Examples
+    --------
+    >>> filters = analysis_filters(sr=22050, n_fft=2048, n_mels=128, n_mfcc=40)
+    >>> filters["mel"].shape, filters["dct"].shape, filters["tonnetz"].shape
+    ((128, 1025), (40, 128), (6, 12))
+    """
+    n_bins = CQT_OCTAVES * CQT_BINS_PER_OCTAVE
+    return {
+        "window": librosa.filters.get_window("hann", n_fft, fftbins=True),
+        "mel": _mel_basis(sr, n_fft, n_mels),
+        "dct": scipy.fft.dct(np.eye(n_mels), axis=0, type=2, norm="ortho")[:n_mfcc],
+        "chroma": _chroma_basis(sr, n_fft, 0.0),
+        "cq_to_chroma": _cq_to_chroma(n_bins, CQT_BINS_PER_OCTAVE),
+        "tonnetz": _tonnetz_basis(),
+    }
+
+
 def _harmonic(y, D, magnitude, *, n_fft, hop_length):
     """``librosa.effects.harmonic(y)`` given ``D = librosa.stft(y)``."""
     _, phase = librosa.magphase(D)

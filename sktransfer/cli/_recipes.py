@@ -109,7 +109,7 @@ def build_pipeline(
         ))])
     if modality == "image":
         return Pipeline([
-            ("features", KerasImageFeatures(backbone, input_size=input_size, n_jobs=n_jobs,
+            ("features", KerasImageFeatures(backbone=backbone, input_size=input_size, n_jobs=n_jobs,
                                             verbose=verbose)),
             ("head", DenseHeadClassifier(**head_kwargs)),
         ])

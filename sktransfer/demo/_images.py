@@ -59,7 +59,7 @@ def run(*, small=False, n_jobs=-1, verbose=1):
         print(f"images: Fashion-MNIST, {n_labels} labelled training images, "
               f"{n_test} test images")
 
-    extractor = KerasImageFeatures("efficientnet_lite0", input_size=INPUT_SIZE, batch_size=64,
+    extractor = KerasImageFeatures(backbone="efficientnet_lite0", input_size=INPUT_SIZE, batch_size=64,
                                    n_jobs=n_jobs, verbose=verbose)
     transfer = _classifier(extractor)
     baseline = _classifier(FunctionTransformer(_pixels))

@@ -27,7 +27,7 @@ class Backbone:
     constructor: str   # its class in keras.applications; "" for our own builds
     input_size: int    # the size its ImageNet weights were trained at
     min_size: int      # the smallest input side it accepts
-    features: int      # channels of its last convolutional map (avg / max pooling)
+    features: int      # channels of its last convolutional map (mean / max pooling)
 
 
 _KERAS = [
@@ -55,7 +55,7 @@ _KERAS = [
 BACKBONES = {row[0]: Backbone(*row) for row in _KERAS}
 BACKBONES["efficientnet_lite0"] = Backbone("efficientnet_lite0", "", "", 224, 32, 1280)
 
-POOLINGS = ("avg", "max", "flatten")
+POOLINGS = ("mean", "max", "flatten")
 
 
 def get_backbone(name):
@@ -217,7 +217,7 @@ class FeatureNetwork:
         self.pooling = pooling
         self._preprocess = preprocess_function(backbone)
         out_shape = tuple(base.output.shape[1:])
-        if len(out_shape) == 3 and pooling in ("avg", "max"):
+        if len(out_shape) == 3 and pooling in ("mean", "max"):
             self.n_features = int(out_shape[-1])
         else:
             self.n_features = int(np.prod(out_shape))
@@ -245,7 +245,7 @@ class FeatureNetwork:
         if self._preprocess is not None:
             x = self._preprocess(x)
         y = self.model(x, training=False)
-        if len(y.shape) == 4 and self.pooling == "avg":
+        if len(y.shape) == 4 and self.pooling == "mean":
             return ops.mean(y, axis=(1, 2))
         if len(y.shape) == 4 and self.pooling == "max":
             return ops.max(y, axis=(1, 2))

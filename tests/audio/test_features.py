@@ -107,7 +107,7 @@ def test_offset_and_duration_select_the_same_excerpt_for_files_and_waveforms(aud
 
 @pytest.mark.parametrize("X", ["a.wav", 3, np.zeros((2, 3, 4))])
 def test_x_that_is_not_a_collection_of_clips_is_rejected(X):
-    with pytest.raises(ValueError, match="X must be a sequence of clips"):
+    with pytest.raises(ValueError, match="X must be a collection of clips"):
         AudioSpectralFeatures().fit(X)
 
 
@@ -143,7 +143,7 @@ def test_bad_file_is_named_in_the_error(audio_files, name, message):
     ],
 )
 def test_bad_waveform_is_named_in_the_error(waveform, message):
-    with pytest.raises(ValueError, match=rf"^clip 1: {message}"):
+    with pytest.raises(ValueError, match=rf"^clip 1( \(array of shape \([\d, ]*\)\))?: {message}"):
         fit_transform([tone(440), waveform])
 
 
@@ -154,7 +154,7 @@ def test_on_error_nan_fills_bad_rows_and_lists_them(audio_files):
         out = fit_transform(X, on_error="nan")
     message = str(record[0].message)
     assert f"clip 1 ('{audio_files['corrupt.wav']}'): cannot decode audio" in message
-    assert "clip 2: silent" in message
+    assert "clip 2 (array of shape (22050,)): silent" in message
     assert np.isnan(out[[1, 2]]).all()
     np.testing.assert_array_equal(out[[0, 3]], fit_transform(good))
 

@@ -50,7 +50,7 @@ def test_pipeline_on_pretrained_image_features_classifies_fashion():
     rng = np.random.default_rng(0)
     train = np.concatenate([rng.choice(np.flatnonzero(y == c), 20, replace=False) for c in range(10)])
     model = Pipeline([
-        ("features", KerasImageFeatures("efficientnet_lite0", input_size=32)),
+        ("features", KerasImageFeatures(backbone="efficientnet_lite0", input_size=32)),
         ("scale", StandardScaler()),
         ("head", DenseHeadClassifier(hidden_layer_sizes=(64,), **FAST)),
     ])

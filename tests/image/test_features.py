@@ -27,11 +27,11 @@ SIZE = 64  # input size for the fast tests
 
 def lite0(**kw):
     kw.setdefault("input_size", SIZE)
-    return KerasImageFeatures("efficientnet_lite0", **kw)
+    return KerasImageFeatures(backbone="efficientnet_lite0", **kw)
 
 
 def random_init(backbone, **kw):
-    return KerasImageFeatures(backbone, weights=None, **kw)
+    return KerasImageFeatures(backbone=backbone, weights=None, **kw)
 
 
 # random_init's "not pretrained" warning is tested once, in test_weights_none_warns.
@@ -116,10 +116,10 @@ def test_vgg_image_features_defaults_to_vgg16_and_offers_vgg19():
     assert VGGImageFeatures().backbone == "vgg16"
     images = np.zeros((2, 32, 32, 3), np.uint8)
     with pytest.warns(UserWarning, match="not pretrained"):
-        out = VGGImageFeatures("vgg19", weights=None, input_size=32, pooling="flatten").fit(images)
+        out = VGGImageFeatures(backbone="vgg19", weights=None, input_size=32, pooling="flatten").fit(images)
     assert out.transform(images).shape == (2, 512)  # 1 x 1 x 512 at 32 px
     with pytest.raises(ValueError, match="backbone"):
-        VGGImageFeatures("resnet50").fit(images)
+        VGGImageFeatures(backbone="resnet50").fit(images)
 
 
 def test_flatten_and_layer():
@@ -135,7 +135,7 @@ def test_flatten_and_layer():
 
 def test_unknown_backbone_lists_the_valid_ones():
     with pytest.raises(ValueError, match="unknown backbone 'vgg17'.*efficientnet_lite0.*vgg16"):
-        KerasImageFeatures("vgg17").fit(np.zeros((1, 32, 32, 3), np.uint8))
+        KerasImageFeatures(backbone="vgg17").fit(np.zeros((1, 32, 32, 3), np.uint8))
 
 
 def test_input_size_below_the_backbone_minimum():
@@ -207,13 +207,13 @@ def test_containers_of_paths(image_files):
 def test_sklearn_contract():
     from sklearn.exceptions import NotFittedError
 
-    features = VGGImageFeatures("vgg19", pooling="max", input_size=48)
+    features = VGGImageFeatures(backbone="vgg19", pooling="max", input_size=48)
     assert clone(features).get_params() == features.get_params()
     assert features.get_params()["backbone"] == "vgg19"
     with pytest.raises(NotFittedError):
         features.transform(np.zeros((1, 48, 48, 3), np.uint8))
     with pytest.raises(ValueError, match="pooling"):
-        lite0(pooling="mean").fit(np.zeros((1, SIZE, SIZE, 3), np.uint8))
+        lite0(pooling="avg").fit(np.zeros((1, SIZE, SIZE, 3), np.uint8))
     with pytest.raises(ValueError, match="input_size"):
         lite0(input_size=(64, 64, 3)).fit(np.zeros((1, SIZE, SIZE, 3), np.uint8))
 
@@ -273,7 +273,7 @@ def test_pandas_output_and_feature_names():
     images = np.zeros((2, SIZE, SIZE, 3), np.uint8)
     features = lite0().set_output(transform="pandas").fit(images)
     frame = features.transform(images)
-    assert list(frame.columns) == [f"efficientnet_lite0_avg_{i}" for i in range(1280)]
+    assert list(frame.columns) == [f"efficientnet_lite0_mean_{i}" for i in range(1280)]
     assert frame.shape == (2, 1280)
 
 
@@ -359,7 +359,7 @@ def test_bad_arrays_are_named():
 def test_weights_files(tmp_path):
     images = np.random.default_rng(1).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
     network = _backbones.feature_network(
-        _backbones.BACKBONES["efficientnet_lite0"], "imagenet", (32, 32), None, "avg")
+        _backbones.BACKBONES["efficientnet_lite0"], "imagenet", (32, 32), None, "mean")
     weights = tmp_path / "lite0.weights.h5"
     network.model.save_weights(weights)
     model_file = tmp_path / "lite0.keras"
@@ -374,11 +374,11 @@ def test_weights_files(tmp_path):
         lite0(input_size=32, weights=shipped_weights_path()).fit(images).transform(images),
         reference)
     with pytest.raises(ValueError, match=f"weights file {weights} does not fit backbone 'mobilenet_v2'"):
-        KerasImageFeatures("mobilenet_v2", weights=weights, input_size=32).fit(images)
+        KerasImageFeatures(backbone="mobilenet_v2", weights=weights, input_size=32).fit(images)
     with pytest.raises(ValueError, match="lite0.keras does not fit backbone 'vgg16'.*block1_conv1"):
-        KerasImageFeatures("vgg16", weights=model_file, input_size=32).fit(images)
+        KerasImageFeatures(backbone="vgg16", weights=model_file, input_size=32).fit(images)
     with pytest.raises(ValueError, match="does not exist"):
-        KerasImageFeatures("vgg16", weights=tmp_path / "nope.h5").fit(images)
+        KerasImageFeatures(backbone="vgg16", weights=tmp_path / "nope.h5").fit(images)
 
 
 # --- laziness, sharing, persistence ----------------------------------------
@@ -431,5 +431,5 @@ def test_fitted_pipeline_survives_joblib_into_a_fresh_process(tmp_path, photo):
 
 def test_weights_none_warns():
     with pytest.warns(UserWarning, match="randomly initialised.*not pretrained"):
-        KerasImageFeatures("efficientnet_lite0", weights=None, input_size=32).fit(
+        KerasImageFeatures(backbone="efficientnet_lite0", weights=None, input_size=32).fit(
             np.zeros((1, 32, 32, 3), np.uint8))

@@ -220,4 +220,4 @@ def test_truncated_wrong_and_misfit_weight_files(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="layer 'top_conv' needs shapes \\[\\(1, 1, 320, 1280\\)\\]"):
         KerasImageFeatures(weights=tmp_path / "wrong.pth", input_size=32).fit(images)
     with pytest.raises(ValueError, match="PyTorch file; only efficientnet_lite0"):
-        KerasImageFeatures("vgg16", weights=tmp_path / "wrong.pth", input_size=32).fit(images)
+        KerasImageFeatures(backbone="vgg16", weights=tmp_path / "wrong.pth", input_size=32).fit(images)
