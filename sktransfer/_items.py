@@ -51,7 +51,7 @@ def describe_item(noun, index, item, *, files=True):
     return f"{noun} {index} ({type(item).__name__})"
 
 
-def as_items(X, noun, *, numeric, single=(str, bytes, os.PathLike)):
+def as_items(X, noun, *, numeric, single=(str, bytes, os.PathLike), what="X"):
     """``X`` as an indexable sequence of items; nothing is read or decoded.
 
     Parameters
@@ -66,6 +66,8 @@ def as_items(X, noun, *, numeric, single=(str, bytes, os.PathLike)):
         shapes are allowed.
     single : tuple of types
         Types that are one item, never a collection of them.
+    what : str, default="X"
+        What errors call ``X``.
 
     Returns
     -------
@@ -93,12 +95,12 @@ def as_items(X, noun, *, numeric, single=(str, bytes, os.PathLike)):
     plural = f"{noun}s"
     if isinstance(X, single) or isinstance(X, np.ndarray) and X.ndim == 0:
         raise ValueError(
-            f"X must be a collection of {plural}, got a single {type(X).__name__} "
+            f"{what} must be a collection of {plural}, got a single {type(X).__name__} "
             f"{str(X)[:40]!r}; wrap it in a list"
         )
     if hasattr(X, "tocsr"):  # scipy.sparse matrices and arrays
         raise TypeError(
-            f"X is a sparse matrix, but {plural} are not sparse data: pass a sequence or a "
+            f"{what} is a sparse matrix, but {plural} are not sparse data: pass a sequence or a "
             "dense array"
         )
     if hasattr(X, "to_numpy"):  # a pandas Series or DataFrame
@@ -106,27 +108,27 @@ def as_items(X, noun, *, numeric, single=(str, bytes, os.PathLike)):
     elif hasattr(X, "__array__") and not isinstance(X, np.ndarray):
         X = np.asarray(X)
     if isinstance(X, np.ndarray):
-        items = _array_items(X, plural, numeric)
+        items = _array_items(X, plural, numeric, what)
     else:
         try:
             items = list(X)
         except TypeError:
             raise ValueError(
-                f"X must be a collection of {plural}, got {type(X).__name__}"
+                f"{what} must be a collection of {plural}, got {type(X).__name__}"
             ) from None
     if len(items) == 0:
-        raise ValueError(f"X holds no {plural}: at least one is required")
+        raise ValueError(f"{what} holds no {plural}: at least one is required")
     return items
 
 
-def _array_items(X, plural, numeric):
+def _array_items(X, plural, numeric, what):
     if X.dtype.kind not in "OUSV":
         return numeric(X)
     if X.ndim == 2 and X.shape[1] == 1:
         X = X[:, 0]
     if X.ndim != 1:
         raise ValueError(
-            f"X must be a 1-D collection of {plural} (or a table of one column), got an array "
+            f"{what} must be a 1-D collection of {plural} (or a table of one column), got an array "
             f"of shape {X.shape} and dtype {X.dtype}"
         )
     return X.tolist() if X.dtype.kind in "US" else list(X)

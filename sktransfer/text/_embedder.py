@@ -8,26 +8,36 @@ from numbers import Integral
 
 import numpy as np
 from gensim.models import KeyedVectors, Word2Vec
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from joblib import effective_n_jobs
+from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from ._pooling import POOLINGS, document_frequencies, index_sequences, known_tokens, pool
-from ._io import (
-    TokenListCorpus, as_document_list, as_training_corpus, check_text_codec, default_tokenize,
-    encode, tokenize_documents,
-)
-from ._word_index import WordIndex
-from .._cache_keys import module_versions, settings_digest
-from .._extractor import cached_rows, warn_nan_rows
+from .._extractor import ON_ERROR, FeatureExtractor, warn_nan_rows
 from ..cache import FeatureCache
+from ._io import (
+    TokenListCorpus,
+    as_training_corpus,
+    check_text_codec,
+    encode,
+    tokenize_documents,
+)
+from ._pooling import POOLINGS, document_frequencies, index_sequences, known_tokens, pool
 from ._word_vectors import (
-    continue_training, copy_if_given, fine_tune_keyed_vectors, is_trainable,
-    keyed_vectors_of, load_pretrained, train_word2vec,
+    WordVectors,
+    continue_training,
+    copy_if_given,
+    fine_tune_keyed_vectors,
+    is_trainable,
+    keyed_vectors_of,
+    load_pretrained,
+    train_word2vec,
 )
 
-__all__ = ["Word2VecEmbedder", "default_tokenize"]
+__all__ = ["Word2VecEmbedder"]
+
+DEFAULT_VECTOR_SIZE = 100
+"""Dimensions of word vectors learned here when ``vector_size`` is None."""
 
 
 def _seed(random_state):
@@ -44,7 +54,7 @@ def _describe(pretrained):
     return f"the given {type(pretrained).__name__}"
 
 
-class Word2VecEmbedder(TransformerMixin, BaseEstimator):
+class Word2VecEmbedder(FeatureExtractor):
     """Documents as Word2Vec word vectors: learned on a source corpus, or pretrained.
 
     The transfer-learning recipe for text: word vectors learned on a large
@@ -92,9 +102,10 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         gensim: a Word2Vec model is built on ``X``, its words known to the
         pretrained vectors start from their pretrained values, and it is
         trained; every pretrained word is kept, unchanged if absent from ``X``.
-    vector_size : int, default=300
-        Dimensions of the word vectors. Pretrained vectors of another size are
-        refused with an error that gives their size.
+    vector_size : int or None, default=None
+        Dimensions of the word vectors. None: the pretrained vectors' own size,
+        or 100 when learning them. Pretrained vectors of another size than an
+        explicit ``vector_size`` are refused with an error that gives their size.
     window : int, default=5
         Maximum distance between a word and its context words (training).
     min_count : int, default=1
@@ -105,9 +116,10 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         Architecture: 0 for CBOW, 1 for skip-gram.
     negative : int, default=5
         Negative samples per positive example.
-    workers : int, default=3
-        Training threads. Training is reproducible with ``workers=1`` and a
-        fixed ``random_state``; with more threads, the order of updates varies.
+    n_jobs : int or None, default=None
+        Training threads (None: 1, -1: all cores). Training is reproducible
+        with one thread and a fixed ``random_state``; with more threads, the
+        order of updates varies.
     random_state : int, RandomState instance or None, default=None
         Seeds gensim: initial vectors, window sizes and negative samples.
     tokenizer : callable or None, default=None
@@ -134,20 +146,34 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         None means the longest document of the ``X`` given to ``fit``.
     verbose : int, default=0
         Show a progress bar over training epochs when > 0.
+    on_error : {"raise", "nan"}, default="raise"
+        What an unusable document (missing, such as None or NaN; undecodable
+        bytes; not text; empty, without a single token) does: raise a
+        ``ValueError`` naming it (``"document 3: ..."``), or give a row of NaN
+        and one ``UserWarning`` listing every such document (and leave it out
+        of any training on ``X``). With ``output="sequences"``, whose rows are
+        integers, only "raise" is allowed.
     cache : None, str, path-like or FeatureCache, default=None
         Keep each document's output on disk, keyed by its text, the fitted
         word vectors (their SHA-256) and the output parameters; see
         ``docs/performance.md``. Pooling is cheap, so this pays off only when
         documents are long; None: no cache.
-    embed_vectors : bool, default=False
+    embed_weights : bool, default=False
         Whether a pickled (``joblib.dump``) embedder holds pretrained vectors
         given by name or path (GloVe's 400,000 x 50 are 80 MB). By default it
-        holds only their reference and SHA-256: loading reads them again from
-        their source and raises a ``ValueError`` if they differ. Vectors
-        learned here, fine-tuned or given as objects are always held.
+        holds only their reference and SHA-256: the first use after loading
+        reads them again from their source and raises a ``ValueError`` if
+        they differ. Vectors learned here, fine-tuned or given as objects are
+        always held.
 
     Attributes
     ----------
+    n_features_out_ : int
+        Columns of the output.
+    feature_names_out_ : ndarray of str
+        Their names; see ``get_feature_names_out``.
+    weights_sha256_ : str
+        SHA-256 of the words and their vectors (``embedding_matrix_``).
     vocabulary_ : dict of str to int
         Each known word's row in ``embedding_matrix_``, from 2 up.
     embedding_matrix_ : ndarray of shape (n_words + 2, vector_size), float32
@@ -174,7 +200,7 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
     Examples
     --------
     >>> docs = ["The cat sat on the mat.", "The dog sat on the log.", "A cat and a dog."]
-    >>> embedder = Word2VecEmbedder(vector_size=8, workers=1, random_state=0).fit(docs)
+    >>> embedder = Word2VecEmbedder(vector_size=8, random_state=0).fit(docs)
     >>> embedder.transform(["the cat", "a dog on a log"]).shape
     (2, 8)
     >>> embedder.get_feature_names_out()[:3].tolist()
@@ -191,13 +217,13 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         "source_corpus": [None, str, os.PathLike, Iterable],
         "pretrained": [None, str, os.PathLike, KeyedVectors, Word2Vec],
         "fine_tune": ["boolean"],
-        "vector_size": [Interval(Integral, 1, None, closed="left")],
+        "vector_size": [Interval(Integral, 1, None, closed="left"), None],
         "window": [Interval(Integral, 1, None, closed="left")],
         "min_count": [Interval(Integral, 1, None, closed="left")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "sg": [Options(Integral, {0, 1})],
         "negative": [Interval(Integral, 1, None, closed="left")],
-        "workers": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "tokenizer": [callable, None],
         "encoding": [str],
@@ -206,9 +232,13 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         "pooling": [StrOptions(set(POOLINGS))],
         "max_len": [Interval(Integral, 1, None, closed="left"), None],
         "verbose": ["verbose"],
+        "on_error": [StrOptions(set(ON_ERROR))],
         "cache": [None, str, os.PathLike, FeatureCache],
-        "embed_vectors": ["boolean"],
+        "embed_weights": ["boolean"],
     }
+
+    _noun = "document"
+    _files = False
 
     def __init__(
         self,
@@ -216,13 +246,13 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         source_corpus=None,
         pretrained=None,
         fine_tune=False,
-        vector_size=300,
+        vector_size=None,
         window=5,
         min_count=1,
         epochs=5,
         sg=0,
         negative=5,
-        workers=3,
+        n_jobs=None,
         random_state=None,
         tokenizer=None,
         encoding="utf-8",
@@ -231,8 +261,9 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         pooling="mean",
         max_len=None,
         verbose=0,
+        on_error="raise",
         cache=None,
-        embed_vectors=False,
+        embed_weights=False,
     ):
         self.source_corpus = source_corpus
         self.pretrained = pretrained
@@ -243,7 +274,7 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         self.epochs = epochs
         self.sg = sg
         self.negative = negative
-        self.workers = workers
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.tokenizer = tokenizer
         self.encoding = encoding
@@ -252,8 +283,9 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         self.pooling = pooling
         self.max_len = max_len
         self.verbose = verbose
+        self.on_error = on_error
         self.cache = cache
-        self.embed_vectors = embed_vectors
+        self.embed_weights = embed_weights
 
     def _check_choices(self):
         check_text_codec(self.encoding, self.errors)
@@ -267,38 +299,77 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
                 "fine_tune=True continues training pretrained or source-corpus vectors on X; "
                 "give pretrained or source_corpus, or leave fine_tune=False to train on X"
             )
+        if self.output == "sequences" and self.on_error == "nan":
+            raise ValueError(
+                "on_error='nan' needs rows that can hold NaN, but output='sequences' gives "
+                "integer token indices; use on_error='raise'"
+            )
 
-    @staticmethod
-    def _documents(X):
-        documents = as_document_list(X)
-        if not documents:
-            raise ValueError("X holds no documents: at least one is required")
-        return documents
+    # -- documents -------------------------------------------------------------------
 
-    def _tokenize(self, documents):
-        return tokenize_documents(
-            documents, tokenizer=self.tokenizer, encoding=self.encoding, errors=self.errors
+    def _numeric_items(self, X):
+        raise ValueError(
+            "X must be a 1-D collection of documents (strings or token lists), got a numeric "
+            f"array of shape {X.shape} and dtype {X.dtype}"
         )
+
+    def _compiled(self, documents):
+        """True when ``documents`` can take the compiled tokenizing path (``WordIndex``)."""
+        return self.tokenizer is None and set(map(type, documents)) <= {str}
+
+    def _token_lists(self, documents, names=None):
+        """Token lists, and bad documents by position (``on_error="nan"``; else they raise)."""
+        failures = None if self.on_error == "raise" else {}
+        token_lists = tokenize_documents(
+            documents, tokenizer=self.tokenizer, encoding=self.encoding, errors=self.errors,
+            names=names, failures=failures,
+        )
+        return token_lists, failures or {}
+
+    def _encode(self, documents, words, token_lists=None, failures=None, names=None):
+        """Vocabulary ids and lengths of ``documents``, and bad documents by position.
+
+        ``token_lists`` and ``failures``: the documents already tokenized.
+        A document without a single token is empty, and bad.
+        """
+        if token_lists is None and self._compiled(documents):
+            ids, lengths = words.index.tokenize_and_encode(documents)
+            failures = {}
+        else:
+            if token_lists is None:
+                token_lists, failures = self._token_lists(documents, names)
+            ids, lengths = encode(token_lists, words.vocabulary)
+        for position in np.flatnonzero(lengths == 0):
+            if int(position) not in failures:
+                name = position if names is None else names[position]
+                message = f"{self._describe(int(name), documents[position])}: empty, no tokens"
+                if self.on_error == "raise":
+                    raise ValueError(message + "; drop empty texts, or set on_error='nan'")
+                failures[int(position)] = message
+        return ids, lengths, failures
+
+    # -- word vectors ----------------------------------------------------------------
 
     def _word_vectors(self, token_lists):
         """(keys, vectors) from ``pretrained``, ``source_corpus`` or ``X``, fine-tuned if asked."""
         seed = _seed(self.random_state)
+        threads = effective_n_jobs(self.n_jobs)
         training = dict(
             window=self.window, min_count=self.min_count, sg=self.sg, negative=self.negative,
-            epochs=self.epochs, workers=self.workers, seed=seed,
+            epochs=self.epochs, workers=threads, seed=seed,
         )
         further = dict(
-            epochs=self.epochs, min_count=self.min_count, workers=self.workers, seed=seed,
+            epochs=self.epochs, min_count=self.min_count, workers=threads, seed=seed,
             verbose=self.verbose,
         )
         if self.pretrained is not None:
             loaded = load_pretrained(self.pretrained, encoding=self.encoding, errors=self.errors)
             keyed_vectors = keyed_vectors_of(loaded)
-            if keyed_vectors.vector_size != self.vector_size:
+            if self.vector_size not in (None, keyed_vectors.vector_size):
                 raise ValueError(
                     f"pretrained vectors {_describe(self.pretrained)} have "
                     f"{keyed_vectors.vector_size} dimensions, but vector_size="
-                    f"{self.vector_size}; set vector_size={keyed_vectors.vector_size}"
+                    f"{self.vector_size}; set vector_size={keyed_vectors.vector_size} or None"
                 )
             if not self.fine_tune:
                 return keyed_vectors.index_to_key, keyed_vectors.vectors
@@ -319,115 +390,125 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         else:
             corpus, what = TokenListCorpus(token_lists), "X"
         model = train_word2vec(
-            corpus, what=what, verbose=self.verbose, vector_size=self.vector_size, **training
+            corpus, what=what, verbose=self.verbose,
+            vector_size=self.vector_size or DEFAULT_VECTOR_SIZE, **training,
         )
         if self.fine_tune:
             continue_training(model, token_lists, **further)
         return model.wv.index_to_key, model.wv.vectors
 
-    def _compiled(self, documents):
-        """True when ``documents`` can take the compiled tokenizing path (``WordIndex``)."""
-        return self.tokenizer is None and set(map(type, documents)) <= {str}
-
-    def _encode(self, documents, token_lists=None):
-        """Vocabulary ids and lengths of ``documents`` (tokenized as ``token_lists`` if given)."""
-        if self._compiled(documents):
-            return self._word_index.tokenize_and_encode(documents)
-        if token_lists is None:
-            token_lists = self._tokenize(documents)
-        return encode(token_lists, self.vocabulary_)
-
-    def _fit(self, X):
-        """Fit, and return ``X`` encoded, for ``fit_transform`` to reuse."""
+    def _fit_weights(self, documents):
+        """The word vectors, and ``documents`` encoded (ids, lengths, failures) for reuse."""
         self._check_choices()
-        self._state_digest = None
-        documents = self._documents(X)
+        self.__dict__.pop("idf_", None)
+        self.__dict__.pop("max_len_", None)
         trains_on_x = self.fine_tune or (self.pretrained is None and self.source_corpus is None)
         # Token lists, when needed for training or to check the documents, before any training.
-        token_lists = None
+        token_lists, failures = None, None
         if trains_on_x or not self._compiled(documents):
-            token_lists = self._tokenize(documents)
-        self._set_vectors(*self._word_vectors(token_lists))
-        ids, lengths = self._encode(documents, token_lists)
+            token_lists, failures = self._token_lists(documents)
+        training = None
+        if trains_on_x:
+            training = [tokens for i, tokens in enumerate(token_lists) if i not in failures]
+        words = WordVectors(*self._word_vectors(training))
+        ids, lengths, failures = self._encode(documents, words, token_lists, failures)
         if self.output == "pooled" and self.pooling == "tfidf":
-            df = document_frequencies(ids, lengths, len(self.embedding_matrix_))
+            df = document_frequencies(ids, lengths, len(words.matrix))
             self.idf_ = np.log((1 + len(lengths)) / (1 + df)) + 1
             self.idf_[:2] = 0
         if self.output == "sequences":
             self.max_len_ = self.max_len or max(int(lengths.max()), 1)
-        self.n_empty_documents_ = len(self._empty_documents(ids, lengths))
-        return ids, lengths
+        empty = self._documents_without_known_words(ids, lengths)
+        self.n_empty_documents_ = len(np.setdiff1d(empty, list(failures)))
+        return words, (ids, lengths, failures)
 
-    def _set_vectors(self, keys, vectors):
-        """``embedding_matrix_``, ``vocabulary_`` and the word index from (keys, vectors)."""
-        self.embedding_matrix_ = np.zeros((len(keys) + 2, vectors.shape[1]), dtype=np.float32)
-        self.embedding_matrix_[2:] = vectors
-        finite = np.isfinite(self.embedding_matrix_).all(axis=1)
-        if not finite.all():
-            word = keys[np.flatnonzero(~finite)[0] - 2]
-            raise ValueError(
-                f"the word vectors hold NaN or infinite values (in float32), first for {word!r}"
-            )
-        self.vocabulary_ = dict(zip(keys, range(2, len(keys) + 2)))
-        self._word_index = WordIndex(keys, first_id=2)
-
-    def _vectors_sha256(self):
-        """SHA-256 of the words and their vectors."""
-        digest = hashlib.sha256(np.ascontiguousarray(self.embedding_matrix_).tobytes())
-        digest.update("\n".join(self.vocabulary_).encode("utf-8", "surrogatepass"))
-        return digest.hexdigest()
-
-    def __getstate__(self):
-        state = dict(super().__getstate__())  # object.__getstate__ gives __dict__ itself
-        by_reference = (
-            not self.embed_vectors and not self.fine_tune and "embedding_matrix_" in state
-            and isinstance(self.pretrained, (str, os.PathLike))
-        )
-        if by_reference:
-            for name in ("embedding_matrix_", "vocabulary_", "_word_index", "_state_digest"):
-                state.pop(name, None)
-            state["_vectors_reference"] = self._vectors_sha256()
-        return state
-
-    def __setstate__(self, state):
-        reference = state.pop("_vectors_reference", None)
-        super().__setstate__(state)
-        if reference is not None:
-            self._set_vectors(*self._word_vectors(None))
-            if self._vectors_sha256() != reference:
-                raise ValueError(
-                    f"the pretrained vectors {_describe(self.pretrained)} differ from those this "
-                    f"Word2VecEmbedder was fitted with (SHA-256 {self._vectors_sha256()[:16]}... "
-                    f"instead of {reference[:16]}...): refit, restore the original vectors, or "
-                    "save the model with embed_vectors=True"
-                )
+    def _load_weights(self, embedded):
+        if embedded is not None:
+            return WordVectors(*embedded)
+        return WordVectors(*self._word_vectors(None))
 
     @staticmethod
-    def _empty_documents(ids, lengths):
+    def _weights_digest(words):
+        return words.sha256()
+
+    def _weights_state(self, words):
+        return words.keys, words.matrix[2:]
+
+    def _weights_source(self):
+        if self.fine_tune or not isinstance(self.pretrained, (str, os.PathLike)):
+            return None
+        return f"pretrained vectors {_describe(self.pretrained)}"
+
+    @property
+    def embedding_matrix_(self):
+        """Row 0 padding, row 1 out of vocabulary (both zero), then each word's vector."""
+        return self._weights().matrix
+
+    @property
+    def vocabulary_(self):
+        """Each known word's row in ``embedding_matrix_``, from 2 up."""
+        return self._weights().vocabulary
+
+    def _feature_names(self, words):
+        if self.output == "sequences":
+            return [f"token_{i}" for i in range(self.max_len_)]
+        dimensions = words.matrix.shape[1]
+        return [f"{part}_{i}" for part in self.pooling.split("+") for i in range(dimensions)]
+
+    # -- output ----------------------------------------------------------------------
+
+    @staticmethod
+    def _documents_without_known_words(ids, lengths):
         """Indices of the documents without a known token."""
         _, _, indptr = known_tokens(ids, lengths)
         return np.flatnonzero(np.diff(indptr) == 0)
 
-    def _output(self, ids, lengths, names=None):
-        """The output rows; ``names`` are the documents' indices in the caller's X."""
-        empty = self._empty_documents(ids, lengths)
+    def _rows(self, words, ids, lengths, failures, names=None):
+        """The output rows, NaN for ``failures``; ``names`` are the documents' indices in X."""
+        unknown = np.setdiff1d(self._documents_without_known_words(ids, lengths), list(failures))
         if names is not None:
-            empty = np.asarray(names)[empty]
-        if len(empty):
-            shown = ", ".join(map(str, empty[:10])) + (", ..." if len(empty) > 10 else "")
+            unknown = np.asarray(names)[unknown]
+        if len(unknown):
+            shown = ", ".join(map(str, unknown[:10])) + (", ..." if len(unknown) > 10 else "")
             result = ("zero vectors" if self.output == "pooled"
                       else "only padding and out-of-vocabulary indices")
             warnings.warn(
-                f"{len(empty)} of {len(lengths)} documents have no word in the vocabulary "
-                f"(document{'s' if len(empty) > 1 else ''} {shown}); their rows are {result}",
+                f"{len(unknown)} of {len(lengths)} documents have no word in the vocabulary "
+                f"(document{'s' if len(unknown) > 1 else ''} {shown}); their rows are {result}",
                 UserWarning,
-                stacklevel=4,  # the caller of transform, past scikit-learn's set_output wrapper
+                stacklevel=5,  # the caller of transform, past scikit-learn's set_output wrapper
             )
         if self.output == "sequences":
             return index_sequences(ids, lengths, self.max_len_)
-        return pool(ids, lengths, self.embedding_matrix_, self.pooling, getattr(self, "idf_", None))
+        out = pool(ids, lengths, words.matrix, self.pooling, getattr(self, "idf_", None))
+        out[list(failures)] = np.nan
+        return out
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    def _extract(self, documents, indices, words):
+        """Rows of ``documents[indices]``, and their failures by index in ``documents``."""
+        if len(indices) < len(documents):
+            documents = [documents[i] for i in indices]
+        ids, lengths, failures = self._encode(documents, words, names=indices)
+        rows = self._rows(words, ids, lengths, failures, names=indices)
+        return rows, {int(indices[position]): message for position, message in failures.items()}
+
+    def _output_settings(self):
+        tokenizer = self.tokenizer
+        if tokenizer is not None:
+            code = getattr(tokenizer, "__code__", None)
+            tokenizer = [
+                getattr(tokenizer, "__module__", ""),
+                getattr(tokenizer, "__qualname__", repr(tokenizer)),
+                None if code is None else hashlib.sha256(code.co_code).hexdigest(),
+            ]
+        idf = getattr(self, "idf_", None)
+        return {
+            "output": self.output, "pooling": self.pooling,
+            "max_len": getattr(self, "max_len_", None), "tokenizer": tokenizer,
+            "encoding": self.encoding, "errors": self.errors,
+            "idf": None if idf is None else hashlib.sha256(idf.tobytes()).hexdigest(),
+        }
+
     def fit(self, X, y=None):
         """Get the word vectors (load or train them) and learn what ``transform`` needs from ``X``.
 
@@ -443,8 +524,7 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         -------
         self : Word2VecEmbedder
         """
-        self._fit(X)
-        return self
+        return super().fit(X, y)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
@@ -460,8 +540,13 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         ndarray
             As ``transform`` returns it.
         """
-        encoded = self._fit(X)
-        return self._output(*encoded) if self.cache is None else self.transform(X)
+        documents = self._items(X)
+        ids, lengths, failures = self._fit(documents)
+        if self.cache is not None:
+            return self._transform_items(documents)
+        out = self._rows(self._weights(), ids, lengths, failures)
+        warn_nan_rows([failures[i] for i in sorted(failures)], len(documents), "documents")
+        return out
 
     def transform(self, X):
         """Document vectors, or token index sequences.
@@ -481,40 +566,7 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
             indices into ``embedding_matrix_`` (1 for unknown words), cut and
             padded with 0 at the end.
         """
-        check_is_fitted(self)
-        documents = self._documents(X)
-        if self.cache is None:
-            return self._output(*self._encode(documents))
-        rows, _ = cached_rows(
-            self.cache, self._cache_settings(), documents,
-            lambda indices: (self._output(*self._encode([documents[i] for i in indices]),
-                                          names=indices), {}),
-            files=False,
-        )
-        return rows
-
-    def _cache_settings(self):
-        """Digest of everything that shapes the output: fitted vectors and parameters."""
-        if getattr(self, "_state_digest", None) is None:
-            state = hashlib.sha256(self._vectors_sha256().encode())
-            if getattr(self, "idf_", None) is not None:
-                state.update(np.ascontiguousarray(self.idf_).tobytes())
-            self._state_digest = state.hexdigest()
-        tokenizer = self.tokenizer
-        if tokenizer is not None:
-            code = getattr(tokenizer, "__code__", None)
-            tokenizer = [
-                getattr(tokenizer, "__module__", ""),
-                getattr(tokenizer, "__qualname__", repr(tokenizer)),
-                None if code is None else hashlib.sha256(code.co_code).hexdigest(),
-            ]
-        return settings_digest({
-            "extractor": "Word2VecEmbedder", "state": self._state_digest,
-            "output": self.output, "pooling": self.pooling,
-            "max_len": getattr(self, "max_len_", None), "tokenizer": tokenizer,
-            "encoding": self.encoding, "errors": self.errors,
-            "versions": module_versions("numpy"),
-        })
+        return super().transform(X)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns.
@@ -532,19 +584,11 @@ class Word2VecEmbedder(TransformerMixin, BaseEstimator):
         -------
         ndarray of str
         """
-        check_is_fitted(self)
-        if self.output == "sequences":
-            return np.asarray([f"token_{i}" for i in range(self.max_len_)], dtype=object)
-        dimensions = self.embedding_matrix_.shape[1]
-        return np.asarray([
-            f"{part}_{i}" for part in self.pooling.split("+") for i in range(dimensions)
-        ], dtype=object)
+        return super().get_feature_names_out(input_features)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         # Like scikit-learn's text vectorizers: documents, not a 2-D table of numbers.
-        tags.input_tags.string = True
         tags.input_tags.two_d_array = False
-        tags.input_tags.allow_nan = False
         tags.transformer_tags.preserves_dtype = []
         return tags

@@ -8,6 +8,8 @@ from itertools import chain, repeat
 
 import numpy as np
 
+from .._items import as_items
+
 TOKEN_PATTERN = re.compile(r"\w+")
 """The default tokens: maximal runs of Unicode word characters, after lower-casing."""
 
@@ -44,6 +46,13 @@ def check_text_codec(encoding, errors):
         ) from None
 
 
+def _numeric_documents(X):
+    raise ValueError(
+        "X must be a 1-D collection of documents (strings or token lists), got a numeric "
+        f"array of shape {X.shape} and dtype {X.dtype}"
+    )
+
+
 def as_document_list(X, what="X"):
     """Split ``X`` into a list of documents, each a string, bytes or a sequence of tokens.
 
@@ -51,34 +60,7 @@ def as_document_list(X, what="X"):
     a single-column table (DataFrame, 2-D array of shape (n, 1)) of texts; any
     other iterable of documents. Items are checked later, by ``tokenize_documents``.
     """
-    if isinstance(X, (str, bytes, os.PathLike)):
-        raise ValueError(
-            f"{what} must be a sequence of documents (strings or token lists), got a single "
-            f"{type(X).__name__} {str(X)[:40]!r}; wrap it in a list"
-        )
-    if hasattr(X, "tocsr") or hasattr(X, "todense"):
-        raise ValueError(f"{what} must be a sequence of documents, got a sparse matrix")
-    if hasattr(X, "to_numpy"):  # pandas Series or DataFrame
-        X = X.to_numpy()
-    elif hasattr(X, "__array__") and not isinstance(X, np.ndarray):
-        X = np.asarray(X)
-    if isinstance(X, np.ndarray):
-        if X.ndim == 2 and X.shape[1] == 1 and X.dtype.kind in "OUS":
-            X = X[:, 0]
-        elif X.ndim != 1:
-            kind = "numeric " if X.dtype.kind in "fiubc" else ""
-            raise ValueError(
-                f"{what} must be a 1-D sequence of documents (strings or token lists), "
-                f"got a {X.ndim}-D {kind}array of shape {X.shape} and dtype {X.dtype}"
-            )
-    try:
-        documents = X.tolist() if isinstance(X, np.ndarray) else list(X)
-    except TypeError:
-        raise ValueError(
-            f"{what} must be a sequence of documents (strings or token lists), "
-            f"got {type(X).__name__}"
-        ) from None
-    return documents
+    return list(as_items(X, "document", numeric=_numeric_documents, what=what))
 
 
 def _as_text(item, *, encoding, errors, where):
@@ -127,7 +109,7 @@ def _tokenizer_output(tokens, where):
 
 
 def tokenize_documents(documents, *, tokenizer=None, encoding="utf-8", errors="strict",
-                       what="document"):
+                       what="document", names=None, failures=None):
     """One list of string tokens per document.
 
     Strings (and bytes, decoded with ``encoding``) are split by ``tokenizer``
@@ -135,25 +117,37 @@ def tokenize_documents(documents, *, tokenizer=None, encoding="utf-8", errors="s
     are. The common case, a list of strings with the default tokenizer, takes
     one C-level ``map`` over the documents.
 
+    ``names``, if given, holds the index each document is called by in error
+    messages (its position in the caller's input); by default its position
+    in ``documents``.
+
     Raises
     ------
     ValueError
         Naming the first bad document (``what`` and its index): missing,
-        undecodable bytes, not text, or a token that is not a string.
+        undecodable bytes, not text, or a token that is not a string. When
+        ``failures`` (a dict) is given, bad documents are recorded there
+        instead, by position, with their message, and get no tokens.
     """
     if tokenizer is None and set(map(type, documents)) <= {str}:
         return list(map(default_tokenize, documents))
     token_lists = []
     for index, item in enumerate(documents):
-        where = f"{what} {index}"
-        if isinstance(item, (list, tuple, np.ndarray)):
-            token_lists.append(_check_tokens(item, where))
-        else:
+        where = f"{what} {index if names is None else int(names[index])}"
+        try:
+            if isinstance(item, (list, tuple, np.ndarray)):
+                token_lists.append(_check_tokens(item, where))
+                continue
             text = _as_text(item, encoding=encoding, errors=errors, where=where)
             if tokenizer is None:
                 token_lists.append(default_tokenize(text))
             else:
                 token_lists.append(_tokenizer_output(tokenizer(text), where))
+        except ValueError as exc:
+            if failures is None:
+                raise
+            failures[index] = str(exc)
+            token_lists.append([])
     return token_lists
 
 

