@@ -32,8 +32,10 @@ _START_UP_LINE = re.compile(
     r"|I\d{4} [\d:.]+ +\d+ cpu_feature_guard\.cc:\d+\] This TensorFlow binary is optimized .*"
 )
 # cpu_feature_guard.cc's message continues on a second line.
-_CPU_FEATURES_LINE = re.compile(r"To enable the following instructions: .* rebuild TensorFlow with "
-                                r"the appropriate compiler flags\.")
+_CPU_FEATURES_LINE = re.compile(
+    r"To enable the following instructions: .* rebuild TensorFlow with "
+    r"the appropriate compiler flags\."
+)
 
 
 def _kept_lines(lines):
@@ -56,8 +58,9 @@ def drop_start_up_lines(text):
 
     Examples
     --------
+    >>> absl = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
     >>> print(drop_start_up_lines(
-    ...     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n"
+    ...     f"{absl}\\n"
     ...     "I0000 00:00:1.5   42 port.cc:153] oneDNN custom operations are on. You may see ...\\n"
     ...     "E0000 00:00:1.6   42 cuda.cc:1] a real error\\n"
     ... ), end="")
@@ -77,8 +80,9 @@ def _filtered_stderr():
     sys.stderr.flush()
     try:
         saved = os.dup(2)
-        filter_process = subprocess.Popen([sys.executable, "-I", "-S", __file__],
-                                          stdin=subprocess.PIPE, stdout=saved)
+        filter_process = subprocess.Popen(
+            [sys.executable, "-I", "-S", __file__], stdin=subprocess.PIPE, stdout=saved
+        )
     except (OSError, ValueError):  # no standard error or no interpreter: no filtering
         yield
         return

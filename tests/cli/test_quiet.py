@@ -15,7 +15,10 @@ def predict_missing_model(tmp_path, **env):
     missing = tmp_path / "missing.joblib"
     result = subprocess.run(
         [sys.executable, "-m", "sktransfer.cli", "predict", str(missing), str(tmp_path)],
-        capture_output=True, text=True, cwd=ROOT, env={**environment, **env},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**environment, **env},
     )
     assert result.returncode == 1, result.stderr
     assert result.stdout == ""
