@@ -5,13 +5,30 @@ transformers, so they drop into ``Pipeline``, ``GridSearchCV`` and
 ``cross_val_score`` and persist with ``joblib``.
 """
 
-from .audio import AudioSpectralFeatures
-from .cache import FeatureCache
-from .heads import DenseHeadClassifier, FineTuneImageClassifier, SequenceClassifier
-from .image import KerasImageFeatures, VGGImageFeatures
-from .text import Word2VecEmbedder
+import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
+
+# Each public name is imported from its subpackage on first use, so that
+# ``import sktransfer.cli`` or ``sktransfer.datasets`` does not start Keras.
+_SUBPACKAGE = {
+    "AudioSpectralFeatures": ".audio",
+    "DenseHeadClassifier": ".heads",
+    "FeatureCache": ".cache",
+    "FineTuneImageClassifier": ".heads",
+    "KerasImageFeatures": ".image",
+    "SequenceClassifier": ".heads",
+    "VGGImageFeatures": ".image",
+    "Word2VecEmbedder": ".text",
+}
+
+if TYPE_CHECKING:
+    from .audio import AudioSpectralFeatures
+    from .cache import FeatureCache
+    from .heads import DenseHeadClassifier, FineTuneImageClassifier, SequenceClassifier
+    from .image import KerasImageFeatures, VGGImageFeatures
+    from .text import Word2VecEmbedder
 
 __all__ = [
     "AudioSpectralFeatures",
@@ -24,3 +41,15 @@ __all__ = [
     "Word2VecEmbedder",
     "__version__",
 ]
+
+
+def __getattr__(name):
+    if name not in _SUBPACKAGE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_SUBPACKAGE[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

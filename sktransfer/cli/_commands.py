@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from .. import __version__
+from ._quiet import start_keras
 
 HOLDOUT_FRACTION = 0.2
 """Share of the examples that ``fit`` holds out to measure the model, without ``--cv``."""
@@ -363,6 +364,7 @@ def main(argv=None):
     _add_predict_parser(commands)
     _add_evaluate_parser(commands)
     args = parser.parse_args(argv)
+    start_keras()  # first, to keep TensorFlow's start-up lines out
 
     if args.command == "demo":
         from ..demo import run_demo

@@ -36,6 +36,7 @@ def test_demo_prints_the_table_and_writes_results(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["task", "method", "accuracy", "fit", "time", "labels"]
+    assert "oneDNN" not in result.stderr and "absl::InitializeLog" not in result.stderr
     report = json.loads((tmp_path / "results.json").read_text())
     assert report["small"] is True
     rows = {(r["task"].split(",")[0], r["kind"], r["method"].split(" + ")[0]): r for r in report["rows"]}
