@@ -122,7 +122,7 @@ def main():
     print(f"{len(docs):,} documents, {n_words:,} word tokens, from gensim's lee_background.cor "
           "and head500.noblanks.cor")
 
-    ours = Word2VecEmbedder(workers=args.workers, random_state=0)
+    ours = Word2VecEmbedder(vector_size=300, n_jobs=args.workers, random_state=0)
     ours.fit(docs[:200])  # load the compiled code before timing
     t_gensim, t_ours, ratios, cpu_ratio, direct, _ = alternate(
         args.fit_rounds, lambda: gensim_directly(docs, args.workers), lambda: ours.fit(docs)
@@ -140,7 +140,7 @@ def main():
 
     report_transform("learned 300-d vectors, mean pooling", docs, direct.wv, ours, args.rounds)
 
-    glove = Word2VecEmbedder(pretrained="glove-6b-50d", vector_size=50).fit(docs[:10])
+    glove = Word2VecEmbedder(pretrained="glove-6b-50d").fit(docs[:10])
     glove_wv = KeyedVectors(50)  # the same vectors as gensim KeyedVectors, for the recipe
     glove_wv.add_vectors(list(glove.vocabulary_), glove.embedding_matrix_[2:])
     with warnings.catch_warnings(record=True) as caught:

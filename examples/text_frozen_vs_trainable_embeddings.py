@@ -26,12 +26,12 @@ N_FOLDS, EPOCHS = (2, 4) if FAST else (5, 15)
 
 def main():
     texts, labels = load_polarity()
-    glove = Word2VecEmbedder(pretrained="glove-6b-50d", vector_size=50)
+    glove = Word2VecEmbedder(pretrained="glove-6b-50d")
     models = {
         "GloVe 50-d, frozen": SequenceClassifier(glove, trainable_embedding=False),
         "GloVe 50-d, trainable": SequenceClassifier(glove, trainable_embedding=True),
         "vectors from the training sentences, trainable": SequenceClassifier(
-            Word2VecEmbedder(vector_size=50, workers=1), trainable_embedding=True),
+            Word2VecEmbedder(vector_size=50), trainable_embedding=True),
     }
     cv = StratifiedKFold(N_FOLDS, shuffle=True, random_state=0)
     print(f"{len(texts)} sentences, {N_FOLDS}-fold cross-validation, up to {EPOCHS} epochs\n")

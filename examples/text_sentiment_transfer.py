@@ -37,7 +37,7 @@ from sktransfer.text import default_tokenize
 FAST = os.environ.get("SKTRANSFER_EXAMPLES_FAST") == "1"
 N_SPLITS, N_REPEATS = (2, 1) if FAST else (5, 4)
 SOURCE = datapath("lee_background.cor")
-TRAINING = dict(workers=1, random_state=0)
+TRAINING = dict(vector_size=300, random_state=0)
 
 
 EMBEDDERS = {
@@ -46,9 +46,9 @@ EMBEDDERS = {
     "  the same, 50-d": Word2VecEmbedder(source_corpus=SOURCE, vector_size=50, **TRAINING),
     "  news vectors, fine-tuned on the target": Word2VecEmbedder(
         source_corpus=SOURCE, fine_tune=True, **TRAINING),
-    "GloVe 6B 50-d, pretrained": Word2VecEmbedder(pretrained="glove-6b-50d", vector_size=50),
+    "GloVe 6B 50-d, pretrained": Word2VecEmbedder(pretrained="glove-6b-50d"),
     "  GloVe, fine-tuned on the target": Word2VecEmbedder(
-        pretrained="glove-6b-50d", vector_size=50, fine_tune=True, **TRAINING),
+        pretrained="glove-6b-50d", fine_tune=True, **TRAINING),
 }
 
 

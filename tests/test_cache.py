@@ -214,7 +214,7 @@ def test_audio_rows_are_cached_by_samples_and_parameters(spoken_words, tmp_path)
 def test_text_rows_depend_on_the_fitted_vectors(tmp_path):
     docs = ["the cat sat on the mat", "the dog sat on the log", "a cat and a dog"]
     cache = FeatureCache(tmp_path)
-    params = dict(vector_size=8, workers=1, random_state=0, cache=cache)
+    params = dict(vector_size=8, random_state=0, cache=cache)
     embedder = Word2VecEmbedder(**params).fit(docs)
     first = embedder.transform(docs)
     np.testing.assert_array_equal(embedder.transform(docs), first)

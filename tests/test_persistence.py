@@ -136,12 +136,12 @@ def test_pretrained_word_vectors_are_pickled_by_reference(tmp_path, capsys):
     from sktransfer import Word2VecEmbedder
 
     docs = ["a wonderful, moving film", "dull and far too long", "an utterly charming story"]
-    embedder = Word2VecEmbedder(pretrained="glove-6b-50d", vector_size=50).fit(docs)
+    embedder = Word2VecEmbedder(pretrained="glove-6b-50d").fit(docs)
     by_reference = dumped_size(embedder, tmp_path / "reference.joblib")
-    embedded = dumped_size(embedder.set_params(embed_vectors=True), tmp_path / "embedded.joblib")
+    embedded = dumped_size(embedder.set_params(embed_weights=True), tmp_path / "embedded.joblib")
     with capsys.disabled():
         print(f"\nGloVe 6B 50-d embedder pickle: {by_reference / 1024:.1f} KiB by reference, "
-              f"{embedded / MB:.0f} MiB with embed_vectors=True")
+              f"{embedded / MB:.0f} MiB with embed_weights=True")
     assert by_reference < 20 * 1024 and embedded > 80 * MB
     fresh = call_saved_in_fresh_process(tmp_path / "reference.joblib", "transform", docs, tmp_path)
     np.testing.assert_array_equal(fresh, embedder.transform(docs))

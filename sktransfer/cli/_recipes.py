@@ -35,9 +35,9 @@ def text_embedder(*, random_state=None):
     from ..text import Word2VecEmbedder
 
     if glove_installed():
-        return Word2VecEmbedder(pretrained="glove-6b-50d", vector_size=50)
+        return Word2VecEmbedder(pretrained="glove-6b-50d")
     # One training thread makes the learned vectors repeatable under a random_state.
-    return Word2VecEmbedder(vector_size=50, min_count=1, workers=1 if random_state is not None else 3)
+    return Word2VecEmbedder(vector_size=50, min_count=1, n_jobs=1 if random_state is not None else -1)
 
 
 def _head_parameters(modality, head_size):

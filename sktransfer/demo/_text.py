@@ -33,10 +33,10 @@ def methods():
     """The text pipelines by name, with their kind ("transfer" or "baseline")."""
     return {
         "Word2Vec on a news source corpus + logistic regression": ("transfer", _word_vector_pipeline(
-            Word2VecEmbedder(source_corpus=datapath("lee_background.cor"), workers=1,
+            Word2VecEmbedder(source_corpus=datapath("lee_background.cor"), vector_size=300,
                              random_state=0))),
         "GloVe 6B 50-d pretrained + logistic regression": ("transfer", _word_vector_pipeline(
-            Word2VecEmbedder(pretrained="glove-6b-50d", vector_size=50))),
+            Word2VecEmbedder(pretrained="glove-6b-50d"))),
         "TF-IDF bag of words + logistic regression (from scratch)": ("baseline", make_pipeline(
             TfidfVectorizer(tokenizer=default_tokenize, lowercase=False, token_pattern=None),
             LogisticRegression(max_iter=2000))),

@@ -65,7 +65,7 @@ def lee_embedder(texts):
 
 @pytest.fixture(scope="module")
 def glove(texts):
-    return Word2VecEmbedder(pretrained="glove-6b-50d", vector_size=50).fit(texts)
+    return Word2VecEmbedder(pretrained="glove-6b-50d").fit(texts)
 
 
 def gensim_word2vec(token_lists, **params):
@@ -226,7 +226,7 @@ def test_every_pretrained_form_gives_the_same_vectors(news_vectors, tmp_path, fo
 
 
 def test_fine_tuning_glove_trains_the_words_of_x_and_keeps_the_rest(glove, texts):
-    params = dict(pretrained="glove-6b-50d", vector_size=50, fine_tune=True, random_state=0)
+    params = dict(pretrained="glove-6b-50d", fine_tune=True, random_state=0)
     tuned = Word2VecEmbedder(**params).fit(texts)
     review_words = {w for t in texts for w in default_tokenize(t)}
     new_words = sorted(review_words - set(glove.vocabulary_))
@@ -591,7 +591,7 @@ def test_pipeline_with_glove_separates_review_polarity():
     texts, labels = polarity()
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     model = make_pipeline(
-        Word2VecEmbedder(pretrained="glove-6b-50d", vector_size=50),
+        Word2VecEmbedder(pretrained="glove-6b-50d"),
         LogisticRegression(max_iter=1000),
     )
     scores = cross_val_score(model, texts, labels, cv=cv)
@@ -602,7 +602,7 @@ def test_pipeline_with_glove_separates_review_polarity():
 def test_grid_search_over_the_pooling():
     texts, labels = polarity()
     model = make_pipeline(
-        Word2VecEmbedder(pretrained="glove-6b-50d", vector_size=50),
+        Word2VecEmbedder(pretrained="glove-6b-50d"),
         LogisticRegression(max_iter=1000),
     )
     search = GridSearchCV(
