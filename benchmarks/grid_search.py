@@ -41,17 +41,17 @@ GRID = {"head__C": [0.01, 0.03, 0.1, 0.3, 1.0, 3.0], "head__class_weight": [None
 class CountingImageFeatures(KerasImageFeatures):
     extracted = 0
 
-    def _extract(self, items, indices, network, size):
+    def _extract(self, items, indices, network):
         type(self).extracted += len(indices)
-        return super()._extract(items, indices, network, size)
+        return super()._extract(items, indices, network)
 
 
 class CountingAudioFeatures(AudioSpectralFeatures):
     extracted = 0
 
-    def _extract(self, clips, indices, row_of):
+    def _extract(self, clips, indices, weights):
         type(self).extracted += len(indices)
-        return super()._extract(clips, indices, row_of)
+        return super()._extract(clips, indices, weights)
 
 
 def image_data(folder, n):
@@ -108,7 +108,7 @@ def main():
         paths, labels = image_data(os.path.join(workdir, "images"), args.images)
         image_rows = run(
             "images",
-            lambda cache: CountingImageFeatures("efficientnet_lite0", input_size=64, cache=cache),
+            lambda cache: CountingImageFeatures(backbone="efficientnet_lite0", input_size=64, cache=cache),
             CountingImageFeatures, paths, labels, workdir,
         )
         clips, words = make_spoken_words(

@@ -37,9 +37,9 @@ class CountingImageFeatures(KerasImageFeatures):
 
     extracted = 0
 
-    def _extract(self, items, indices, network, size):
+    def _extract(self, items, indices, network):
         type(self).extracted += len(indices)
-        return super()._extract(items, indices, network, size)
+        return super()._extract(items, indices, network)
 
 
 def lite0(**params):
@@ -186,7 +186,7 @@ def test_grid_search_extracts_each_image_once(fashion_files, tmp_path):
     paths, labels = fashion_files
     CountingImageFeatures.extracted = 0
     pipeline = make_pipeline(
-        CountingImageFeatures("efficientnet_lite0", input_size=32, cache=tmp_path),
+        CountingImageFeatures(backbone="efficientnet_lite0", input_size=32, cache=tmp_path),
         LogisticRegression(max_iter=500),
     )
     grid = GridSearchCV(pipeline, {"logisticregression__C": [0.1, 1.0, 10.0]}, cv=3)

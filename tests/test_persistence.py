@@ -98,7 +98,8 @@ def test_changed_or_missing_weights_are_a_clear_error_on_load(fashion, lite0_wei
                      and len(obj.shape) == 4 else None)
         f[kernels[-1]][0, 0, 0, 0] += 0.5
     loaded = joblib.load(tmp_path / "model.joblib")
-    with pytest.raises(ValueError, match="weights changed since fit.*embed_weights=True"):
+    with pytest.raises(ValueError, match="but this KerasImageFeatures was fitted with .*: they "
+                                         "changed since fit.*embed_weights=True"):
         loaded.predict(images)
     lite0_weights_file.unlink()
     with pytest.raises(ValueError, match="weights file .*lite0.weights.h5 does not exist"):
@@ -159,5 +160,8 @@ def test_changed_word_vectors_file_is_a_clear_error_on_load(tmp_path):
         np.float32([[0.3, 0.5]]),
     )
     vectors.write_text("3 2\ngood 0.5 1.0\nbad -0.5 -1.0\nfilm 0.2 0.0\n")
-    with pytest.raises(ValueError, match="differ from those this Word2VecEmbedder was fitted with"):
-        joblib.load(tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")  # the vectors are read on first use
+    with pytest.raises(ValueError, match=r"^the weights from pretrained vectors '.*vectors.txt' "
+                                         r"have SHA-256 \w{16}\.\.\., but this Word2VecEmbedder "
+                                         r"was fitted with \w{16}\.\.\.: they changed since fit"):
+        loaded.transform(["good film"])
