@@ -76,9 +76,9 @@ def render():
     for name in sorted(n for n in sktransfer.__all__ if not n.startswith("__")):
         obj = getattr(sktransfer, name)
         lines += _section(f"sktransfer.{name}", obj, 3)
-        methods = [
-            (m, f) for m, f in vars(obj).items()
-            if not m.startswith("_") and inspect.isfunction(f) and f.__doc__
+        methods = [  # its own and those it inherits from sktransfer's base classes
+            (m, f) for m, f in inspect.getmembers(obj, inspect.isfunction)
+            if not m.startswith("_") and f.__module__.startswith("sktransfer") and f.__doc__
         ]
         for method, function in methods:
             lines += _section(f"{name}.{method}", function, 4)

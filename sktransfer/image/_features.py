@@ -249,6 +249,8 @@ class KerasImageFeatures(FeatureExtractor):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        # Images, not a 2-D table of numbers: (N, H, W[, C]) arrays or paths.
+        tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
         tags.transformer_tags.preserves_dtype = ["float32"]
         tags.non_deterministic = False
