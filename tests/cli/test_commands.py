@@ -215,18 +215,17 @@ def test_text_csv_cross_validated_then_used_on_texts_and_files(polarity, tmp_pat
     assert status == 0 and stdout.startswith("accuracy ") and " on 40 examples" in stdout
 
 
-def test_text_grid_search_over_lstm_units(polarity, tmp_path, capsys):
+def test_text_grid_search_with_the_given_lstm_units(polarity, tmp_path, capsys):
     out = tmp_path / "reviews.joblib"
     status, stdout, _ = run(capsys, "fit", polarity / "folder", "--out", out, "--grid",
-                            "--lstm-units", "4", "--lstm-units", "8", "--epochs", "1",
-                            "--n-jobs", "1", "--random-state", "0", "--quiet")
+                            "--lstm-units", "6", "--epochs", "1", "--n-jobs", "1",
+                            "--random-state", "0", "--quiet")
     assert status == 0
     grid = json.loads((tmp_path / "reviews-report" / "params.json").read_text())["grid"]
-    assert grid["param_grid"] == {"head__lstm_units": [4, 8], "head__trainable_embedding": [False, True]}
-    assert len(grid["candidates"]) == 4
-    best = grid["best_params"]["head__lstm_units"]
-    assert best in (4, 8) and lstm_units_of(out) == best
-    assert "best parameters: {'head__lstm_units': " in stdout
+    assert grid["param_grid"] == {"head__lstm_units": [6], "head__trainable_embedding": [False, True]}
+    assert len(grid["candidates"]) == 2 and grid["best_params"]["head__lstm_units"] == 6
+    assert lstm_units_of(out) == 6
+    assert "best parameters: {'head__lstm_units': 6, 'head__trainable_embedding': " in stdout
 
 
 def test_csv_of_relative_paths_reads_like_the_folder(image_folder, tmp_path):
@@ -269,6 +268,7 @@ def _version_saved_by(tmp_path, monkeypatch, version):
     "missing data", "unknown file", "empty folder", "one example", "not a model",
     "incompatible version", "wrong modality", "bad csv header", "loose file",
     "head size of a text model", "lstm units of an image model", "lstm units of an audio model",
+    "lstm units repeated without grid",
 ])
 def test_user_errors_give_one_line_and_status_1(case, image_folder, tmp_path, capsys, monkeypatch):
     data = tmp_path / "data"
@@ -311,6 +311,10 @@ def test_user_errors_give_one_line_and_status_1(case, image_folder, tmp_path, ca
         argv = ["fit", tmp_path / "t.csv", "--out", model, "--head-size", "64"]
         message = ("--head-size is for the dense heads of image and audio models; a text model's "
                    "head is an LSTM: give --lstm-units")
+    elif case == "lstm units repeated without grid":
+        (tmp_path / "t.csv").write_text("text,label\n" + "good film,pos\nbad film,neg\n" * 3)
+        argv = ["fit", tmp_path / "t.csv", "--out", model, "--lstm-units", "8", "--lstm-units", "16"]
+        message = "--head-size, --lstm-units and --trainable-layers take several values only with --grid"
     elif case == "lstm units of an image model":
         argv = ["fit", data, "--out", model, "--lstm-units", "32"]
         message = "--lstm-units is for text data, not image: give --head-size"
