@@ -37,15 +37,16 @@ from sktransfer.text import default_tokenize
 FAST = os.environ.get("SKTRANSFER_EXAMPLES_FAST") == "1"
 N_SPLITS, N_REPEATS = (2, 1) if FAST else (5, 4)
 SOURCE = datapath("lee_background.cor")
-TRAINING = dict(vector_size=300, random_state=0)
+TRAINING = dict(random_state=0)
 
 
 EMBEDDERS = {
-    "Word2Vec on the 200 target sentences": Word2VecEmbedder(**TRAINING),
-    "Word2Vec on the news source corpus": Word2VecEmbedder(source_corpus=SOURCE, **TRAINING),
+    "Word2Vec on the 200 target sentences": Word2VecEmbedder(vector_size=300, **TRAINING),
+    "Word2Vec on the news source corpus": Word2VecEmbedder(
+        source_corpus=SOURCE, vector_size=300, **TRAINING),
     "  the same, 50-d": Word2VecEmbedder(source_corpus=SOURCE, vector_size=50, **TRAINING),
     "  news vectors, fine-tuned on the target": Word2VecEmbedder(
-        source_corpus=SOURCE, fine_tune=True, **TRAINING),
+        source_corpus=SOURCE, vector_size=300, fine_tune=True, **TRAINING),
     "GloVe 6B 50-d, pretrained": Word2VecEmbedder(pretrained="glove-6b-50d"),
     "  GloVe, fine-tuned on the target": Word2VecEmbedder(
         pretrained="glove-6b-50d", fine_tune=True, **TRAINING),
