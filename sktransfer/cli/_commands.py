@@ -103,7 +103,7 @@ def _add_predict_parser(commands):
                               "text files with one document per line, or the texts themselves")
     predict.add_argument("--proba", action="store_true",
                          help="add a probability column per class")
-    predict.add_argument("--output", help="write the CSV to this file instead of printing it")
+    predict.add_argument("--out", help="write the CSV to this file instead of printing it")
     predict.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (default: all cores)")
     predict.add_argument("--quiet", action="store_true", help="no progress messages or bars")
 
@@ -333,7 +333,7 @@ def _predict(args):
     header = ["input", "prediction"]
     if args.proba:
         header += [f"proba_{c}" for c in classes]
-    stream = open(args.output, "w", newline="") if args.output else sys.stdout
+    stream = open(args.out, "w", newline="") if args.out else sys.stdout
     try:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(header)
@@ -341,10 +341,10 @@ def _predict(args):
             extra = [f"{p:.6f}" for p in proba[i]] if args.proba else []
             writer.writerow([name, label, *extra])
     finally:
-        if args.output:
+        if args.out:
             stream.close()
-    if args.output:
-        _say(args, f"predictions written to {args.output}")
+    if args.out:
+        _say(args, f"predictions written to {args.out}")
 
 
 def _evaluate(args):

@@ -115,7 +115,7 @@ def test_fit_writes_the_model_and_a_valid_report(image_model, image_folder):
 def test_predict_matches_the_saved_pipeline(image_model, image_folder, tmp_path, capsys):
     inputs = [image_folder / "Sandal", image_folder / "Trouser" / "00.png"]
     status, out, err = run(capsys, "predict", image_model, *inputs, "--proba",
-                           "--output", tmp_path / "out.csv", "--quiet")
+                           "--out", tmp_path / "out.csv", "--quiet")
     assert (status, out, err) == (0, "", "")
     with open(tmp_path / "out.csv", newline="") as stream:
         rows = list(csv.reader(stream))
