@@ -105,7 +105,7 @@ def build_pipeline(
         raise ValueError(f"trainable_layers is for image models, not {modality}")
     if modality == "image" and trainable_layers is not None:
         return Pipeline([("head", FineTuneImageClassifier(
-            backbone, input_size=input_size, trainable_layers=trainable_layers, **head_kwargs,
+            backbone=backbone, input_size=input_size, trainable_layers=trainable_layers, **head_kwargs,
         ))])
     if modality == "image":
         return Pipeline([
@@ -121,7 +121,7 @@ def build_pipeline(
         ])
     if modality == "text":
         return Pipeline([("head", SequenceClassifier(
-            text_embedder(random_state=random_state), **head_kwargs,
+            embedder=text_embedder(random_state=random_state), **head_kwargs,
         ))])
     raise ValueError(f"unknown modality {modality!r}")
 

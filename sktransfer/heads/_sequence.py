@@ -1,11 +1,13 @@
 """A convolutional LSTM text classifier on pretrained word vectors."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import keras
 import numpy as np
 from sklearn.base import clone
+from sklearn.utils._param_validation import Interval
 
+from ..text import Word2VecEmbedder
 from ._base import SklearnKerasClassifier
 
 
@@ -66,10 +68,21 @@ class SequenceClassifier(SklearnKerasClassifier):
     ['pos', 'neg']
     """
 
+    _parameter_constraints = {
+        **SklearnKerasClassifier._parameter_constraints,
+        "embedder": [Word2VecEmbedder, None],
+        "trainable_embedding": ["boolean"],
+        "conv_filters": [Interval(Integral, 1, None, closed="left")],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "pool_size": [Interval(Integral, 1, None, closed="left")],
+        "lstm_units": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+    }
+
     def __init__(
         self,
-        embedder=None,
         *,
+        embedder=None,
         trainable_embedding=False,
         conv_filters=32,
         kernel_size=3,
@@ -102,23 +115,10 @@ class SequenceClassifier(SklearnKerasClassifier):
         self.lstm_units = lstm_units
         self.dropout = dropout
 
-    def _check_params(self):
-        for name in ("conv_filters", "kernel_size", "pool_size", "lstm_units"):
-            value = getattr(self, name)
-            if not (isinstance(value, Integral) and value > 0):
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        super()._check_params()
-
     @property
     def feature_encoder(self):
         """An unfitted sequences-output clone of ``embedder`` (SciKeras' input hook)."""
-        from ..text import Word2VecEmbedder
-
         embedder = Word2VecEmbedder(vector_size=100) if self.embedder is None else self.embedder
-        if not isinstance(embedder, Word2VecEmbedder):
-            raise ValueError(f"embedder must be a Word2VecEmbedder, got {type(embedder).__name__}")
         embedder = clone(embedder).set_params(output="sequences")
         if self._random_state is not None and embedder.random_state is None:
             embedder.set_params(random_state=self._random_state)
