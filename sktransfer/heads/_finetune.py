@@ -195,6 +195,14 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
             raise ValueError(f"unknown augmentation {sorted(unknown)}; choose from {AUGMENTATIONS}")
         check_layer_sizes(self.hidden_layer_sizes)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # X is images: paths, PIL images, or arrays (n, h, w[, channels]); not 2-D features.
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.input_tags.string = True
+        return tags
+
     def _as_input_list(self, X):
         from ..image._io import as_image_sequence
 

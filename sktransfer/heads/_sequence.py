@@ -115,6 +115,12 @@ class SequenceClassifier(SklearnKerasClassifier):
         self.lstm_units = lstm_units
         self.dropout = dropout
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # X is a sequence of texts or token lists
+        tags.input_tags.string = True
+        return tags
+
     @property
     def feature_encoder(self):
         """An unfitted sequences-output clone of ``embedder`` (SciKeras' input hook)."""
