@@ -105,7 +105,8 @@ def build_pipeline(
         raise ValueError(f"trainable_layers is for image models, not {modality}")
     if modality == "image" and trainable_layers is not None:
         return Pipeline([("head", FineTuneImageClassifier(
-            backbone=backbone, input_size=input_size, trainable_layers=trainable_layers, **head_kwargs,
+            backbone=backbone, input_size=input_size, trainable_layers=trainable_layers,
+            n_jobs=n_jobs, **head_kwargs,
         ))])
     if modality == "image":
         return Pipeline([
