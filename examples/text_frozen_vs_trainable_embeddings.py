@@ -28,10 +28,10 @@ def main():
     texts, labels = load_polarity()
     glove = Word2VecEmbedder(pretrained="glove-6b-50d")
     models = {
-        "GloVe 50-d, frozen": SequenceClassifier(glove, trainable_embedding=False),
-        "GloVe 50-d, trainable": SequenceClassifier(glove, trainable_embedding=True),
+        "GloVe 50-d, frozen": SequenceClassifier(embedder=glove, trainable_embedding=False),
+        "GloVe 50-d, trainable": SequenceClassifier(embedder=glove, trainable_embedding=True),
         "vectors from the training sentences, trainable": SequenceClassifier(
-            Word2VecEmbedder(vector_size=50), trainable_embedding=True),
+            embedder=Word2VecEmbedder(vector_size=50), trainable_embedding=True),
     }
     cv = StratifiedKFold(N_FOLDS, shuffle=True, random_state=0)
     print(f"{len(texts)} sentences, {N_FOLDS}-fold cross-validation, up to {EPOCHS} epochs\n")

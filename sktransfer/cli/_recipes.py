@@ -121,7 +121,7 @@ def build_pipeline(
     if modality == "image" and trainable_layers is not None:
         return Pipeline([("head", FineTuneImageClassifier(
             backbone=backbone, input_size=input_size, trainable_layers=trainable_layers,
-            **head_kwargs,
+            n_jobs=n_jobs, **head_kwargs,
         ))])
     if modality == "image":
         return Pipeline([

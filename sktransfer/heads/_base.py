@@ -4,33 +4,145 @@ SciKeras 0.13 predates scikit-learn 1.6's tags: ``KerasClassifier`` declares
 itself a classifier with the retired ``_estimator_type``/``_more_tags``, and
 ``ClassifierMixin`` sits after ``BaseEstimator`` in its bases, so
 ``is_classifier()`` is False and ``cross_val_score(cv=5)`` or
-``GridSearchCV(cv=5)`` silently fall back to unstratified folds. The base class
-here fixes that and adds what every sktransfer head shares: a stratified dev
-split with early stopping and best-weight restore, finite-input checks that name
-the offending row, an error for labels never seen in ``fit``, and
-``predict_proba`` that is always 2-D.
+``GridSearchCV(cv=5)`` silently fall back to unstratified folds. No subclass of
+``KerasClassifier`` can put ``ClassifierMixin`` first (the method resolution
+order of a subclass keeps its parent's), so the heads take SciKeras' machinery
+(``BaseWrapper`` and ``KerasClassifier`` methods) onto a class whose bases are
+in scikit-learn's order, without the retired tag methods. The base class here
+adds what every sktransfer head shares: parameter validation with
+``_parameter_constraints``, a stratified dev split with early stopping and
+best-weight restore, finite-input checks that name the offending row, an error
+for labels never seen in ``fit``, and ``predict_proba`` that is always 2-D.
 """
 
 import math
-from numbers import Integral
+from numbers import Integral, Real
 
 import keras
 import numpy as np
-from scikeras.wrappers import KerasClassifier
+from scikeras.wrappers import BaseWrapper, KerasClassifier
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.utils import ClassifierTags
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import column_or_1d
 
 from ._shared_training import compile_model, fit_through_shared_trainer
 
+# Members that are not taken over: the retired tag API, what Python or
+# scikit-learn's metadata routing generates per class, and the methods that call
+# super() (re-implemented below without it).
+_NOT_TAKEN = {
+    "__module__", "__doc__", "__dict__", "__weakref__", "__init__", "_tags",
+    "_estimator_type", "_more_tags", "set_fit_request", "set_partial_fit_request",
+    "set_score_request", "set_params", "initialize", "fit", "partial_fit",
+}
 
-class SklearnKerasClassifier(KerasClassifier):
+
+def _scikeras_members():
+    members = {k: v for k, v in vars(BaseWrapper).items() if k not in _NOT_TAKEN}
+    members.update({k: v for k, v in vars(KerasClassifier).items() if k not in _NOT_TAKEN})
+    members.pop("__name__")
+    return members
+
+
+class _KerasClassifierCore(ClassifierMixin, BaseEstimator):
+    """SciKeras 0.13's ``KerasClassifier``, with ``ClassifierMixin`` before ``BaseEstimator``."""
+
+    # Set here, not with setattr: on a class, setattr(cls, "__name__", ...) renames it.
+    __name__ = vars(BaseWrapper)["__name__"]
+
+    def __init__(
+        self, *, model=None, build_fn=None, warm_start=False, random_state=None,
+        optimizer="rmsprop", loss=None, metrics=None, batch_size=None,
+        validation_batch_size=None, verbose=1, callbacks=None, validation_split=0.0,
+        shuffle=True, run_eagerly=False, epochs=1, class_weight=None, **kwargs,
+    ):
+        BaseWrapper.__init__(
+            self, model=model, build_fn=build_fn, warm_start=warm_start,
+            random_state=random_state, optimizer=optimizer, loss=loss, metrics=metrics,
+            batch_size=batch_size, validation_batch_size=validation_batch_size,
+            verbose=verbose, callbacks=callbacks, validation_split=validation_split,
+            shuffle=shuffle, run_eagerly=run_eagerly, epochs=epochs, **kwargs,
+        )
+        self.class_weight = class_weight
+
+    def set_params(self, **params):
+        """Set parameters, including routed ones such as ``optimizer__beta_1``."""
+        for param, value in params.items():
+            if any(param.startswith(prefix + "__") for prefix in self._routing_prefixes):
+                setattr(self, param, value)
+            else:
+                BaseEstimator.set_params(self, **{param: value})
+        return self
+
+    def initialize(self, X, y):
+        """Build the network for ``(X, y)`` without training it; returns ``self``."""
+        self.classes_ = None
+        BaseWrapper.initialize(self, X, y)
+        return self
+
+    def _class_weighted(self, y, sample_weight):
+        if self.class_weight is None:
+            return sample_weight
+        from sklearn.utils.class_weight import compute_sample_weight
+
+        weights = compute_sample_weight(class_weight=self.class_weight, y=y)
+        return weights if sample_weight is None else np.asarray(sample_weight) * weights
+
+    def fit(self, X, y, sample_weight=None, **kwargs):
+        self.classes_ = None
+        sample_weight = self._class_weighted(y, sample_weight)
+        BaseWrapper.fit(self, X, y, sample_weight=sample_weight, **kwargs)
+        return self
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
+        self.classes_ = classes if classes is not None else getattr(self, "classes_", None)
+        sample_weight = self._class_weighted(y, sample_weight)
+        BaseWrapper.partial_fit(self, X, y, sample_weight=sample_weight, **kwargs)
+        return self
+
+
+for _name, _member in _scikeras_members().items():
+    if _name not in vars(_KerasClassifierCore):
+        setattr(_KerasClassifierCore, _name, _member)
+
+
+class SklearnKerasClassifier(_KerasClassifierCore):
     """KerasClassifier base for sktransfer heads; not used directly.
 
     Subclasses implement ``_build_network(meta)`` returning an uncompiled
     ``keras.Model`` with a softmax output over ``meta["n_classes_"]`` classes;
     this class compiles it with ``optimizer`` at ``learning_rate`` and sparse
-    categorical cross-entropy.
+    categorical cross-entropy. Subclasses extend ``_parameter_constraints``
+    with their own parameters.
     """
+
+    _parameter_constraints = {
+        "optimizer": [str, keras.optimizers.Optimizer],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "early_stopping": ["boolean"],
+        "patience": [Interval(Integral, 0, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        # SciKeras' own parameters. The heads build, compile and encode their
+        # network themselves: a model, loss or metrics given here would be
+        # ignored or would contradict it.
+        "model": [None],
+        "build_fn": [None],
+        "loss": [None],
+        "metrics": [None],
+        "warm_start": ["boolean"],
+        "validation_batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "callbacks": [list, None],
+        "validation_split": [Interval(Real, 0, 1, closed="left")],
+        "shuffle": ["boolean"],
+        "run_eagerly": ["boolean"],
+    }
 
     def __init__(
         self, *, optimizer, learning_rate, epochs, batch_size, validation_fraction,
@@ -48,29 +160,41 @@ class SklearnKerasClassifier(KerasClassifier):
     def _build_network(self, meta):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _check_params(self):
-        """Validate the shared head parameters; subclasses extend it."""
-        checks = {
-            "learning_rate": self.learning_rate > 0,
-            "epochs": isinstance(self.epochs, Integral) and self.epochs > 0,
-            "batch_size": isinstance(self.batch_size, Integral) and self.batch_size > 0,
-            "validation_fraction": 0 < self.validation_fraction < 1,
-            "patience": isinstance(self.patience, Integral) and self.patience >= 0,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise ValueError(f"invalid {name}={getattr(self, name)!r}")
+    def _check_parameter_values(self):
+        """What ``_parameter_constraints`` cannot express; run in ``fit`` after them."""
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None, **kwargs):
-        """Build a new network and train it on ``(X, y)``; returns ``self``."""
-        self._check_params()
+        """Build a new network and train it on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like
+            Training inputs.
+        y : array-like of shape (n_samples,)
+            Class labels (at least two classes).
+        sample_weight : array-like of shape (n_samples,), default=None
+        **kwargs
+            Passed on to ``keras.Model.fit``.
+
+        Returns
+        -------
+        self
+        """
+        self._check_parameter_values()
         return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
+        """Train for one more epoch, building the network on the first call; returns ``self``."""
+        if not getattr(self, "initialized_", False):
+            self._check_parameter_values()
+        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, **kwargs)
 
     # -- scikit-learn tags -----------------------------------------------------------
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.estimator_type = "classifier"
         tags.classifier_tags = ClassifierTags(multi_class=True)
         tags.target_tags.required = True
         tags.non_deterministic = self.random_state is None
@@ -116,25 +240,47 @@ class SklearnKerasClassifier(KerasClassifier):
         """
         return None
 
+    def _check_y(self, y, reset):
+        """A column vector y as 1-D (with scikit-learn's warning); two classes at least."""
+        if y is None:
+            return None
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if reset:
+            classes = np.unique(y)
+            if classes.size < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes, but y "
+                    f"contains only one class: {classes.tolist()}"
+                )
+        return y
+
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
         items = None if X is None else self._as_input_list(X)
         if items is not None:
             # The feature encoder reads and checks each item, naming bad ones.
             if y is not None and len(items) != len(y):
                 raise ValueError(f"X has {len(items)} items but y has {len(y)} labels")
+            y = self._check_y(y, reset)
             _, y = super()._validate_data(X=None, y=y, reset=reset, y_numeric=y_numeric)
             return items, y
         if X is not None:
             X = self._check_finite(X)
             if not reset and hasattr(self, "n_features_in_") and X.ndim >= 2:
+                name = type(self).__name__
+                if X.shape[1] != self.n_features_in_:
+                    raise ValueError(
+                        f"X has {X.shape[1]} features, but {name} is expecting "
+                        f"{self.n_features_in_} features as input"
+                    )
                 if X.shape[1:] != self.X_shape_[1:]:
                     raise ValueError(
-                        f"X has {X.shape[1]} features per sample (shape {X.shape[1:]}), "
-                        f"but {type(self).__name__} was fitted with "
-                        f"{self.X_shape_[1]} (shape {self.X_shape_[1:]})"
+                        f"X has samples of shape {X.shape[1:]}, but {name} is expecting "
+                        f"samples of shape {self.X_shape_[1:]}"
                     )
+        y = self._check_y(y, reset)
         return super()._validate_data(X=X, y=y, reset=reset, y_numeric=y_numeric)
-
     def _check_known_labels(self, y):
         unknown = np.setdiff1d(np.unique(np.asarray(y)), self.classes_)
         if unknown.size:

@@ -3,8 +3,17 @@
 from numbers import Integral, Real
 
 import keras
+from sklearn.utils._param_validation import Interval
 
 from ._base import SklearnKerasClassifier
+
+
+def check_layer_sizes(sizes, name="hidden_layer_sizes"):
+    """A ValueError unless every layer size is a positive integer."""
+    if not all(isinstance(u, Integral) and not isinstance(u, bool) and u > 0 for u in sizes):
+        raise ValueError(
+            f"The '{name}' parameter must be a tuple of positive integers, got {sizes!r}"
+        )
 
 
 class DenseHeadClassifier(SklearnKerasClassifier):
@@ -75,10 +84,18 @@ class DenseHeadClassifier(SklearnKerasClassifier):
     True
     """
 
+    _parameter_constraints = {
+        **SklearnKerasClassifier._parameter_constraints,
+        "hidden_layer_sizes": [tuple, list],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "activation": [str, callable],
+        "batch_norm": ["boolean"],
+    }
+
     def __init__(
         self,
-        hidden_layer_sizes=(256,),
         *,
+        hidden_layer_sizes=(256,),
         dropout=0.5,
         activation="relu",
         batch_norm=False,
@@ -105,13 +122,8 @@ class DenseHeadClassifier(SklearnKerasClassifier):
         self.activation = activation
         self.batch_norm = batch_norm
 
-    def _check_params(self):
-        sizes = self.hidden_layer_sizes
-        if not all(isinstance(u, Integral) and u > 0 for u in sizes):
-            raise ValueError(f"hidden_layer_sizes must be positive integers, got {sizes!r}")
-        if not (isinstance(self.dropout, Real) and 0 <= self.dropout < 1):
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        super()._check_params()
+    def _check_parameter_values(self):
+        check_layer_sizes(self.hidden_layer_sizes)
 
     def _build_network(self, meta):
         inputs = keras.Input(shape=meta["X_shape_"][1:])

@@ -1,36 +1,51 @@
 """End-to-end fine-tuning of a pretrained image backbone with a new head."""
 
-from numbers import Integral
+import os
+from numbers import Integral, Real
 
 import keras
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..image._io import RESIZE_POLICIES
 from ._base import SklearnKerasClassifier
+from ._dense import check_layer_sizes
 from ._shared_training import compile_model
 
 AUGMENTATIONS = ("flip", "crop", "rotation", "zoom")
 
 
 class _ImageArrays(TransformerMixin, BaseEstimator):
-    """Decode images to a preprocessed float32 batch (n, h, w, 3) for one backbone."""
+    """Decode images to a preprocessed float32 batch (n, h, w, 3) for one backbone.
 
-    def __init__(self, backbone, input_size, resize):
+    Images decode in ``n_jobs`` background threads; a bad one raises a
+    ValueError naming it (``image 3 ('a.jpg'): ...``).
+    """
+
+    def __init__(self, backbone, input_size, resize, n_jobs=None, batch_size=64):
         self.backbone = backbone
         self.input_size = input_size
         self.resize = resize
+        self.n_jobs = n_jobs
+        self.batch_size = batch_size
 
     def fit(self, X, y=None):
         return self
 
     def transform(self, X):
         from ..image._backbones import preprocess_function
-        from ..image._io import decode
+        from ..image._io import iter_batches
 
         height, width = self.input_size
-        images = np.stack([
-            decode(i, item, target=(width, height), policy=self.resize) for i, item in enumerate(X)
-        ]).astype(np.float32)
+        images = np.empty((len(X), height, width, 3), dtype=np.float32)
+        batches = iter_batches(
+            X, target=(width, height), policy=self.resize, batch_size=self.batch_size,
+            n_workers=effective_n_jobs(self.n_jobs),
+        )
+        for start, batch, _ in batches:
+            images[start:start + len(batch)] = batch
         preprocess = preprocess_function(self.backbone)
         return images if preprocess is None else np.asarray(preprocess(images), dtype=np.float32)
 
@@ -81,6 +96,9 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
         Dense layers of the head between pooling and softmax.
     dropout : float in [0, 1), default=0.2
         Dropout before each dense layer of the head.
+    n_jobs : int or None, default=None
+        Threads that decode images (files are read in the background while
+        the network runs); None means 1, -1 all cores.
     optimizer, learning_rate, epochs, batch_size, validation_fraction,
     early_stopping, patience, class_weight, random_state, verbose, **kwargs
         As in ``DenseHeadClassifier`` (here ``epochs=10``, ``patience=3``).
@@ -104,10 +122,25 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
     (2, 2)
     """
 
+    _parameter_constraints = {
+        **SklearnKerasClassifier._parameter_constraints,
+        "backbone": [str],
+        "weights": [str, os.PathLike, None],
+        "input_size": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
+        "resize": [StrOptions(set(RESIZE_POLICIES))],
+        "trainable_layers": [Interval(Integral, 0, None, closed="left"), StrOptions({"all"})],
+        "freeze_epochs": [Interval(Integral, 0, None, closed="left")],
+        "lr_mult": [Interval(Real, 0, None, closed="neither")],
+        "augmentation": [tuple, list, None],
+        "hidden_layer_sizes": [tuple, list],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "n_jobs": [Integral, None],
+    }
+
     def __init__(
         self,
-        backbone="efficientnet_lite0",
         *,
+        backbone="efficientnet_lite0",
         weights="imagenet",
         input_size=None,
         resize="stretch",
@@ -117,6 +150,7 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
         augmentation=None,
         hidden_layer_sizes=(),
         dropout=0.2,
+        n_jobs=None,
         optimizer="adam",
         learning_rate=1e-3,
         epochs=10,
@@ -145,6 +179,7 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
         self.augmentation = augmentation
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
+        self.n_jobs = n_jobs
 
     # -- parameters and inputs -------------------------------------------------------
 
@@ -153,21 +188,20 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
 
         return backbone_and_size(self.backbone, self.input_size)
 
-    def _check_params(self):
-        self._spec()
-        layers = self.trainable_layers
-        if not (layers == "all" or (isinstance(layers, Integral) and layers >= 0)):
-            raise ValueError(f"trainable_layers must be an int >= 0 or 'all', got {layers!r}")
+    def _check_parameter_values(self):
+        self._spec()  # a known backbone, and an input size it accepts
         unknown = set(self.augmentation or ()) - set(AUGMENTATIONS)
         if unknown:
             raise ValueError(f"unknown augmentation {sorted(unknown)}; choose from {AUGMENTATIONS}")
-        if not (isinstance(self.freeze_epochs, Integral) and self.freeze_epochs >= 0):
-            raise ValueError(f"freeze_epochs must be an int >= 0, got {self.freeze_epochs!r}")
-        if not self.lr_mult > 0:
-            raise ValueError(f"lr_mult must be positive, got {self.lr_mult!r}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        super()._check_params()
+        check_layer_sizes(self.hidden_layer_sizes)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # X is images: paths, PIL images, or arrays (n, h, w[, channels]); not 2-D features.
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.input_tags.string = True
+        return tags
 
     def _as_input_list(self, X):
         from ..image._io import as_image_sequence
@@ -178,7 +212,9 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
     def feature_encoder(self):
         """Decodes and preprocesses images for the network (SciKeras' input hook)."""
         spec, size = self._spec()
-        return _ImageArrays(spec, size, self.resize)
+        return _ImageArrays(
+            spec, size, self.resize, n_jobs=self.n_jobs, batch_size=max(self.batch_size, 64)
+        )
 
     # -- network ---------------------------------------------------------------------
 

@@ -1,11 +1,13 @@
 """A convolutional LSTM text classifier on pretrained word vectors."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import keras
 import numpy as np
 from sklearn.base import clone
+from sklearn.utils._param_validation import Interval
 
+from ..text import Word2VecEmbedder
 from ._base import SklearnKerasClassifier
 
 
@@ -33,7 +35,7 @@ class SequenceClassifier(SklearnKerasClassifier):
     ----------
     embedder : Word2VecEmbedder or None, default=None
         Source of the vocabulary and the initial word vectors. None:
-        ``Word2VecEmbedder(vector_size=100, min_count=1)`` trained on ``X``.
+        ``Word2VecEmbedder()`` (100-d vectors) trained on ``X``.
     trainable_embedding : bool, default=False
         Whether training updates the word vectors.
     conv_filters : int, default=32
@@ -59,17 +61,28 @@ class SequenceClassifier(SklearnKerasClassifier):
     >>> texts = ["good fun film", "great fun", "dull boring film", "boring and bad"] * 5
     >>> labels = ["pos", "pos", "neg", "neg"] * 5
     >>> model = SequenceClassifier(
-    ...     embedder=Word2VecEmbedder(vector_size=8, workers=1, random_state=0),
+    ...     embedder=Word2VecEmbedder(vector_size=8, random_state=0),
     ...     lstm_units=8, epochs=30, early_stopping=False, learning_rate=0.01, random_state=0,
     ... ).fit(texts, labels)
     >>> model.predict(["fun film", "boring film"]).tolist()
     ['pos', 'neg']
     """
 
+    _parameter_constraints = {
+        **SklearnKerasClassifier._parameter_constraints,
+        "embedder": [Word2VecEmbedder, None],
+        "trainable_embedding": ["boolean"],
+        "conv_filters": [Interval(Integral, 1, None, closed="left")],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "pool_size": [Interval(Integral, 1, None, closed="left")],
+        "lstm_units": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+    }
+
     def __init__(
         self,
-        embedder=None,
         *,
+        embedder=None,
         trainable_embedding=False,
         conv_filters=32,
         kernel_size=3,
@@ -102,23 +115,16 @@ class SequenceClassifier(SklearnKerasClassifier):
         self.lstm_units = lstm_units
         self.dropout = dropout
 
-    def _check_params(self):
-        for name in ("conv_filters", "kernel_size", "pool_size", "lstm_units"):
-            value = getattr(self, name)
-            if not (isinstance(value, Integral) and value > 0):
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        super()._check_params()
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # X is a sequence of texts or token lists
+        tags.input_tags.string = True
+        return tags
 
     @property
     def feature_encoder(self):
         """An unfitted sequences-output clone of ``embedder`` (SciKeras' input hook)."""
-        from ..text import Word2VecEmbedder
-
-        embedder = Word2VecEmbedder(vector_size=100) if self.embedder is None else self.embedder
-        if not isinstance(embedder, Word2VecEmbedder):
-            raise ValueError(f"embedder must be a Word2VecEmbedder, got {type(embedder).__name__}")
+        embedder = Word2VecEmbedder() if self.embedder is None else self.embedder
         embedder = clone(embedder).set_params(output="sequences")
         if self._random_state is not None and embedder.random_state is None:
             embedder.set_params(random_state=self._random_state)

@@ -3,14 +3,17 @@
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 from sklearn.base import clone, is_classifier
+from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import (
     GridSearchCV, StratifiedKFold, check_cv, cross_val_score,
 )
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
 
 from sktransfer import AudioSpectralFeatures, DenseHeadClassifier
 
@@ -136,8 +139,10 @@ def test_clear_errors(spoken_word_features):
         head.predict(bad)
     with pytest.raises(ValueError, match=r"NaN or infinity \(row 5, column 17\)"):
         clone(head).fit(bad, y)
-    with pytest.raises(ValueError, match="X has 192 features per sample .* fitted with 193"):
+    with pytest.raises(ValueError, match="X has 192 features, but DenseHeadClassifier is expecting 193"):
         head.predict(X[:, :-1])
+    with pytest.raises(ValueError, match=r"y contains only one class: \['yes'\]"):
+        clone(head).fit(X[:4], ["yes"] * 4)
     with pytest.raises(ValueError, match=r"labels not seen in fit: \['maybe'\]"):
         head.score(X[:2], ["yes", "maybe"])
     lonely = y.astype(object)
@@ -146,20 +151,81 @@ def test_clear_errors(spoken_word_features):
         clone(head).fit(X, lonely)
 
 
-@pytest.mark.parametrize(
-    "params, message",
-    [
-        ({"hidden_layer_sizes": (16, 0)}, "hidden_layer_sizes must be positive"),
-        ({"dropout": 1.0}, r"dropout must be in \[0, 1\)"),
-        ({"validation_fraction": 0.0}, "invalid validation_fraction"),
-        ({"learning_rate": -1}, "invalid learning_rate"),
-    ],
-)
-def test_invalid_parameters_fail_in_fit(spoken_word_features, params, message):
-    X, y = spoken_word_features
-    head = DenseHeadClassifier(**params)
-    with pytest.raises(ValueError, match=message):
+INVALID = {
+    "hidden_layer_sizes": 16,
+    "dropout": 1.0,
+    "activation": 3,
+    "batch_norm": "yes",
+    "optimizer": 0.1,
+    "learning_rate": 0,
+    "epochs": 0,
+    "batch_size": 2.5,
+    "validation_fraction": 1.0,
+    "early_stopping": 1,
+    "patience": -1,
+    "class_weight": "uniform",
+    "random_state": "seed",
+    "verbose": -1,
+    "model": "mlp",
+    "build_fn": print,
+    "loss": "mse",
+    "metrics": ["accuracy"],
+    "warm_start": None,
+    "validation_batch_size": 0,
+    "callbacks": "early",
+    "validation_split": 1.5,
+    "shuffle": "no",
+    "run_eagerly": 2,
+}
+
+
+def test_every_parameter_has_a_constraint():
+    params = set(DenseHeadClassifier().get_params(deep=False))
+    assert set(DenseHeadClassifier._parameter_constraints) == params == set(INVALID)
+
+
+@pytest.mark.parametrize("name", sorted(INVALID))
+def test_invalid_parameter_is_named_in_fit(name):
+    X, y = np.zeros((4, 2)), [0, 1, 0, 1]
+    head = DenseHeadClassifier(**{name: INVALID[name]})
+    with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter of DenseHeadClassifier must be"):
         head.fit(X, y)
+
+
+def test_layer_sizes_must_be_positive_integers():
+    with pytest.raises(ValueError, match=r"'hidden_layer_sizes' parameter must be a tuple of positive"):
+        DenseHeadClassifier(hidden_layer_sizes=(16, 0)).fit(np.zeros((4, 2)), [0, 1, 0, 1])
+
+
+def test_routed_and_extra_scikeras_parameters_pass_validation():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), np.repeat([0, 1], 20)
+    seen = []
+    head = DenseHeadClassifier(
+        hidden_layer_sizes=(4,), epochs=2, early_stopping=False, random_state=0,
+        optimizer__beta_1=0.8, fit__shuffle=False,
+        callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))],
+    )
+    assert "optimizer__beta_1" in head.get_params()
+    head.fit(X, y)
+    assert seen == [0, 1]
+    assert head.set_params(optimizer__beta_1=0.9).optimizer__beta_1 == 0.9
+
+
+def test_positional_arguments_are_refused():
+    with pytest.raises(TypeError):
+        DenseHeadClassifier((16,))
+
+
+def test_column_vector_y_warns_and_fits_like_1d():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), np.repeat([0, 1], 20)
+    params = dict(hidden_layer_sizes=(4,), epochs=2, random_state=0)
+    flat = DenseHeadClassifier(**params).fit(X, y)
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        column = DenseHeadClassifier(**params).fit(X, y[:, None])
+    np.testing.assert_array_equal(column.predict_proba(X), flat.predict_proba(X))
+    assert column.predict(X).shape == (40,)
 
 
 def test_twenty_fits_do_not_grow_memory():

@@ -124,7 +124,20 @@ def test_joblib_round_trip_in_a_fresh_process(fashion, tmp_path):
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"trainable_layers": -1}, "trainable_layers must be an int >= 0 or 'all'"),
+        ({"trainable_layers": -1}, "The 'trainable_layers' parameter of FineTuneImageClassifier must be"),
+        ({"trainable_layers": "some"}, "The 'trainable_layers' parameter of FineTuneImageClassifier must be"),
+        ({"freeze_epochs": -1}, "The 'freeze_epochs' parameter of FineTuneImageClassifier must be"),
+        ({"lr_mult": 0}, "The 'lr_mult' parameter of FineTuneImageClassifier must be"),
+        ({"resize": "squash"}, "The 'resize' parameter of FineTuneImageClassifier must be"),
+        ({"backbone": None}, "The 'backbone' parameter of FineTuneImageClassifier must be"),
+        ({"weights": 1}, "The 'weights' parameter of FineTuneImageClassifier must be"),
+        ({"input_size": 0}, "The 'input_size' parameter of FineTuneImageClassifier must be"),
+        ({"augmentation": "flip"}, "The 'augmentation' parameter of FineTuneImageClassifier must be"),
+        ({"hidden_layer_sizes": 8}, "The 'hidden_layer_sizes' parameter of FineTuneImageClassifier must be"),
+        ({"dropout": -0.1}, "The 'dropout' parameter of FineTuneImageClassifier must be"),
+        ({"n_jobs": 1.5}, "The 'n_jobs' parameter of FineTuneImageClassifier must be"),
+        ({"epochs": 0}, "The 'epochs' parameter of FineTuneImageClassifier must be"),
+        ({"hidden_layer_sizes": (8, -1)}, "'hidden_layer_sizes' parameter must be a tuple of positive"),
         ({"augmentation": ("flip", "blur")}, r"unknown augmentation \['blur'\]"),
         ({"input_size": 16}, r"input_size \(16, 16\) is smaller than backbone 'efficientnet_lite0' accepts: at least 32x32"),
         ({"backbone": "alexnet"}, "unknown backbone 'alexnet'; valid backbones are"),
@@ -136,13 +149,45 @@ def test_invalid_parameters_fail_in_fit(fashion, params, message):
         tiny(**params).fit(X[:20], y[:20])
 
 
-def test_bad_image_is_named(fashion, tmp_path):
+def test_every_parameter_has_a_constraint():
+    assert set(FineTuneImageClassifier._parameter_constraints) == set(
+        FineTuneImageClassifier().get_params(deep=False)
+    )
+
+
+def test_backbone_is_keyword_only():
+    with pytest.raises(TypeError):
+        FineTuneImageClassifier("efficientnet_lite0")
+
+
+@pytest.mark.parametrize("n_jobs", [1, 3])
+def test_bad_image_is_named_in_fit_and_predict(fashion, tmp_path, n_jobs):
     X, y = fashion[:2]
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
+    missing = tmp_path / "missing.jpg"
     items = [X[0], X[1], str(broken)]
-    with pytest.raises(ValueError, match=r"image 2 \('.*broken.png'\)"):
-        tiny().fit(items, y[:3])
+    with pytest.raises(ValueError, match=r"image 2 \('.*broken.png'\): not an image file"):
+        tiny(n_jobs=n_jobs).fit(items, y[:3])
+    model = tiny(weights=None, n_jobs=n_jobs).fit(X[:10], y[:10])
+    with pytest.raises(ValueError, match=r"image 3 \('.*missing.jpg'\): no such file"):
+        model.predict([X[0], X[1], X[2], str(missing)])
+
+
+def test_files_decode_in_threads_to_the_same_predictions(fashion, tmp_path):
+    from PIL import Image
+
+    X, y = fashion[:2]
+    paths = []
+    for i, image in enumerate(X[:70]):
+        path = tmp_path / f"{i}.png"
+        Image.fromarray(image).save(path)
+        paths.append(str(path))
+    model = tiny(weights=None, n_jobs=1).fit(X[:20], y[:20])
+    from_arrays = model.predict_proba(X[:70])
+    np.testing.assert_allclose(model.predict_proba(paths), from_arrays, atol=1e-6)
+    threaded = tiny(weights=None, n_jobs=4).fit(paths[:20], y[:20])
+    np.testing.assert_allclose(threaded.predict_proba(paths), from_arrays, atol=1e-6)
 
 
 class StepByStep(FineTuneImageClassifier):

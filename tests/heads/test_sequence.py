@@ -5,6 +5,7 @@ import pytest
 from gensim.test.utils import datapath
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.utils._param_validation import InvalidParameterError
 
 from sktransfer import SequenceClassifier, Word2VecEmbedder
 
@@ -21,7 +22,7 @@ def polarity():
 
 
 def small_model(**params):
-    embedder = Word2VecEmbedder(vector_size=16, workers=1, random_state=0, max_len=30)
+    embedder = Word2VecEmbedder(vector_size=16, random_state=0, max_len=30)
     settings = dict(
         embedder=embedder, lstm_units=8, conv_filters=8, epochs=4, early_stopping=False,
         learning_rate=0.01, random_state=0,
@@ -32,7 +33,7 @@ def small_model(**params):
 def test_frozen_glove_vectors_classify_review_sentiment(polarity):
     texts, labels = polarity
     model = SequenceClassifier(
-        embedder=Word2VecEmbedder(pretrained="glove-6b-50d", vector_size=50, max_len=40),
+        embedder=Word2VecEmbedder(pretrained="glove-6b-50d", max_len=40),
         lstm_units=32, epochs=25, early_stopping=False, learning_rate=3e-3, random_state=0,
     )
     assert is_classifier(model)
@@ -81,7 +82,35 @@ def test_clear_errors(polarity):
         small_model().fit(np.zeros((4, 3)), labels[:4])
     with pytest.raises(ValueError, match="X has 3 items but y has 4 labels"):
         small_model().fit(texts[:3], labels[:4])
-    with pytest.raises(ValueError, match="embedder must be a Word2VecEmbedder"):
-        SequenceClassifier(embedder="glove").fit(texts[:10], labels[:10])
-    with pytest.raises(ValueError, match="lstm_units must be a positive integer"):
-        small_model(lstm_units=0).fit(texts, labels)
+    with pytest.raises(ValueError, match="one class"):
+        small_model().fit(texts[:10], ["pos"] * 10)
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("embedder", "glove"),
+        ("trainable_embedding", "yes"),
+        ("conv_filters", 0),
+        ("kernel_size", 1.5),
+        ("pool_size", -2),
+        ("lstm_units", 0),
+        ("dropout", 1.0),
+        ("learning_rate", -1.0),
+        ("patience", "3"),
+    ],
+)
+def test_invalid_parameter_is_named_in_fit(name, value):
+    with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter of SequenceClassifier must be"):
+        small_model(**{name: value}).fit(["good film", "bad film"] * 2, ["pos", "neg"] * 2)
+
+
+def test_every_parameter_has_a_constraint():
+    assert set(SequenceClassifier._parameter_constraints) == set(
+        SequenceClassifier().get_params(deep=False)
+    )
+
+
+def test_embedder_is_keyword_only():
+    with pytest.raises(TypeError):
+        SequenceClassifier(Word2VecEmbedder())
