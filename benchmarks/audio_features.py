@@ -40,7 +40,9 @@ def extract_feature(file_name):
     chroma = np.mean(librosa.feature.chroma_stft(S=stft, sr=sample_rate).T, axis=0)
     mel = np.mean(librosa.feature.melspectrogram(y=X, sr=sample_rate).T, axis=0)
     contrast = np.mean(librosa.feature.spectral_contrast(S=stft, sr=sample_rate).T, axis=0)
-    tonnetz = np.mean(librosa.feature.tonnetz(y=librosa.effects.harmonic(X), sr=sample_rate).T, axis=0)
+    tonnetz = np.mean(
+        librosa.feature.tonnetz(y=librosa.effects.harmonic(X), sr=sample_rate).T, axis=0
+    )
     return np.hstack([mfccs, chroma, mel, contrast, tonnetz])
 
 
@@ -57,11 +59,14 @@ def main():
 
     paths, _ = make_spoken_words(
         os.path.join(tempfile.gettempdir(), "sktransfer-bench-audio"),
-        words=SENTENCES, voices=VOICES,
+        words=SENTENCES,
+        voices=VOICES,
     )
     seconds = [librosa.get_duration(path=p) for p in paths]
-    print(f"{len(paths)} clips, {statistics.mean(seconds):.2f} s on average "
-          f"({min(seconds):.2f}-{max(seconds):.2f} s), 22050 Hz")
+    print(
+        f"{len(paths)} clips, {statistics.mean(seconds):.2f} s on average "
+        f"({min(seconds):.2f}-{max(seconds):.2f} s), 22050 Hz"
+    )
 
     ours = AudioSpectralFeatures().fit(paths)
     all_cores = os.sched_getaffinity(0)
@@ -90,8 +95,9 @@ def main():
     print("\none core, BLAS on one thread:")
     print(f"  recipe        {statistics.median(ref_times) / n * 1e3:7.1f} ms/clip")
     print(f"  ours n_jobs=1 {statistics.median(our_times) / n * 1e3:7.1f} ms/clip")
-    print(f"  speed-up (median of {args.rounds} alternating rounds): "
-          f"{statistics.median(ratios):.2f}x")
+    print(
+        f"  speed-up (median of {args.rounds} alternating rounds): {statistics.median(ratios):.2f}x"
+    )
 
     parallel = AudioSpectralFeatures(n_jobs=2).fit(paths)
     parallel.transform(paths[:4])  # start the worker pool
@@ -102,10 +108,14 @@ def main():
             t_two, two = timed(lambda: parallel.transform(paths))
             par_ratios.append(t_one / t_two)
     print(f"\ntwo cores ({len(all_cores)} available):")
-    print(f"  n_jobs=2 over n_jobs=1 (median of {args.rounds} rounds): "
-          f"{statistics.median(par_ratios):.2f}x; same numbers: {np.array_equal(two, features)}")
-    print(f"  n_jobs=2 over the recipe on one core: "
-          f"{statistics.median(ratios) * statistics.median(par_ratios):.2f}x")
+    print(
+        f"  n_jobs=2 over n_jobs=1 (median of {args.rounds} rounds): "
+        f"{statistics.median(par_ratios):.2f}x; same numbers: {np.array_equal(two, features)}"
+    )
+    print(
+        f"  n_jobs=2 over the recipe on one core: "
+        f"{statistics.median(ratios) * statistics.median(par_ratios):.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -19,8 +19,6 @@ Run: ``.venv/bin/python benchmarks/finetune_frozen.py [--train 1000] [--epochs 1
 import argparse
 import time
 
-import numpy as np
-
 from sktransfer import FineTuneImageClassifier
 from sktransfer.datasets import load_fashion_mnist
 
@@ -39,14 +37,24 @@ def main():
     args = parser.parse_args()
     X, y = load_fashion_mnist("train")
     X_test, y_test = load_fashion_mnist("test")
-    X, y, X_test, y_test = X[:args.train], y[:args.train], X_test[:1000], y_test[:1000]
-    print(f"Fashion-MNIST, {len(X)} training images, {len(X_test)} test images, 64x64, "
-          f"{args.epochs} epochs, efficientnet_lite0")
-    print(f"{'trainable_layers':>16} {'naive fit s':>12} {'reuse fit s':>12} {'speed-up':>9} "
-          f"{'naive acc':>10} {'reuse acc':>10}")
+    X, y, X_test, y_test = X[: args.train], y[: args.train], X_test[:1000], y_test[:1000]
+    print(
+        f"Fashion-MNIST, {len(X)} training images, {len(X_test)} test images, 64x64, "
+        f"{args.epochs} epochs, efficientnet_lite0"
+    )
+    print(
+        f"{'trainable_layers':>16} {'naive fit s':>12} {'reuse fit s':>12} {'speed-up':>9} "
+        f"{'naive acc':>10} {'reuse acc':>10}"
+    )
     for trainable_layers in (0, 10):
-        params = dict(input_size=64, epochs=args.epochs, freeze_epochs=args.epochs // 2,
-                      trainable_layers=trainable_layers, early_stopping=False, random_state=0)
+        params = dict(
+            input_size=64,
+            epochs=args.epochs,
+            freeze_epochs=args.epochs // 2,
+            trainable_layers=trainable_layers,
+            early_stopping=False,
+            random_state=0,
+        )
         results = []
         for cls in (EveryEpoch, FineTuneImageClassifier):
             model = cls(**params)
@@ -54,8 +62,11 @@ def main():
             model.fit(X, y)
             results.append((time.perf_counter() - start, model.score(X_test, y_test)))
         (naive, naive_acc), (reuse, reuse_acc) = results
-        print(f"{trainable_layers:>16} {naive:>12.1f} {reuse:>12.1f} {naive / reuse:>8.2f}x "
-              f"{naive_acc:>10.3f} {reuse_acc:>10.3f}", flush=True)
+        print(
+            f"{trainable_layers:>16} {naive:>12.1f} {reuse:>12.1f} {naive / reuse:>8.2f}x "
+            f"{naive_acc:>10.3f} {reuse_acc:>10.3f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

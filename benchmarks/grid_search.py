@@ -25,7 +25,6 @@ import tempfile
 import time
 import warnings
 
-import numpy as np
 from PIL import Image
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
@@ -70,21 +69,35 @@ def run(name, make_extractor, counter, X, y, workdir):
     for variant in ("plain Pipeline", "Pipeline(memory=...)", "cache=..."):
         folder = tempfile.mkdtemp(dir=workdir)
         extractor = make_extractor(cache=folder if variant == "cache=..." else None)
-        steps = [("features", extractor), ("scale", StandardScaler()),
-                 ("head", LogisticRegression(max_iter=300))]
+        steps = [
+            ("features", extractor),
+            ("scale", StandardScaler()),
+            ("head", LogisticRegression(max_iter=300)),
+        ]
         memory = folder if variant == "Pipeline(memory=...)" else None
-        grid = GridSearchCV(Pipeline(steps, memory=memory), GRID,
-                            cv=StratifiedKFold(5, shuffle=True, random_state=0))
+        grid = GridSearchCV(
+            Pipeline(steps, memory=memory),
+            GRID,
+            cv=StratifiedKFold(5, shuffle=True, random_state=0),
+        )
         counter.extracted = 0
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # lbfgs convergence at small C
             grid.fit(X, y)
         seconds = time.perf_counter() - start
-        rows.append((variant, counter.extracted / len(X), seconds,
-                     (grid.best_params_, round(grid.best_score_, 6))))
-        print(f"  {name}: {variant}: {rows[-1][1]:.2f} extractions per item, {seconds:.1f} s",
-              flush=True)
+        rows.append(
+            (
+                variant,
+                counter.extracted / len(X),
+                seconds,
+                (grid.best_params_, round(grid.best_score_, 6)),
+            )
+        )
+        print(
+            f"  {name}: {variant}: {rows[-1][1]:.2f} extractions per item, {seconds:.1f} s",
+            flush=True,
+        )
     return rows
 
 
@@ -108,16 +121,25 @@ def main():
         paths, labels = image_data(os.path.join(workdir, "images"), args.images)
         image_rows = run(
             "images",
-            lambda cache: CountingImageFeatures(backbone="efficientnet_lite0", input_size=64, cache=cache),
-            CountingImageFeatures, paths, labels, workdir,
+            lambda cache: CountingImageFeatures(
+                backbone="efficientnet_lite0", input_size=64, cache=cache
+            ),
+            CountingImageFeatures,
+            paths,
+            labels,
+            workdir,
         )
         clips, words = make_spoken_words(
             os.path.join(workdir, "audio"), words=DIGITS, voices=VOICES, speeds=(120, 150, 180)
         )
-        clips, words = clips[:args.clips], words[:args.clips]
+        clips, words = clips[: args.clips], words[: args.clips]
         audio_rows = run(
-            "audio", lambda cache: CountingAudioFeatures(n_jobs=2, cache=cache),
-            CountingAudioFeatures, clips, words, workdir,
+            "audio",
+            lambda cache: CountingAudioFeatures(n_jobs=2, cache=cache),
+            CountingAudioFeatures,
+            clips,
+            words,
+            workdir,
         )
         report("images: KerasImageFeatures(efficientnet_lite0, 64x64)", len(paths), image_rows)
         report("audio: AudioSpectralFeatures (193 features)", len(clips), audio_rows)

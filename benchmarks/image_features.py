@@ -39,8 +39,10 @@ def photos():
 
     images = [data.astronaut(), data.coffee(), data.chelsea(), data.rocket(), data.cat()]
     folder = os.path.join(os.path.dirname(sklearn.datasets.__file__), "images")
-    images += [np.asarray(Image.open(os.path.join(folder, n)).convert("RGB"))
-               for n in ("china.jpg", "flower.jpg")]
+    images += [
+        np.asarray(Image.open(os.path.join(folder, n)).convert("RGB"))
+        for n in ("china.jpg", "flower.jpg")
+    ]
     return images
 
 
@@ -60,8 +62,9 @@ def make_jpegs(folder, n, seed=0):
         ch, cw = int(h * rng.uniform(0.6, 1)), int(w * rng.uniform(0.6, 1))
         top, left = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
         scale = rng.choice([1.0, 1.5, 2.0])
-        img = Image.fromarray(src[top:top + ch, left:left + cw]).resize(
-            (int(320 * scale), int(240 * scale)), Image.Resampling.BILINEAR)
+        img = Image.fromarray(src[top : top + ch, left : left + cw]).resize(
+            (int(320 * scale), int(240 * scale)), Image.Resampling.BILINEAR
+        )
         img.save(path, quality=90)
     return paths
 
@@ -92,12 +95,18 @@ def compare(name, paths, batch_size, rounds):
 
     size = 224
     n = len(paths)
-    pixels = np.stack([decode(i, p, target=(size, size), policy="stretch") for i, p in enumerate(paths)])
-    batches = [tf.constant(pixels[i:i + batch_size].astype(np.float32)) for i in range(0, n, batch_size)]
+    pixels = np.stack(
+        [decode(i, p, target=(size, size), policy="stretch") for i, p in enumerate(paths)]
+    )
+    batches = [
+        tf.constant(pixels[i : i + batch_size].astype(np.float32)) for i in range(0, n, batch_size)
+    ]
     weights = "imagenet" if name == "efficientnet_lite0" else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        ours = KerasImageFeatures(backbone=name, weights=weights, input_size=size, batch_size=batch_size).fit(pixels[:1])
+        ours = KerasImageFeatures(
+            backbone=name, weights=weights, input_size=size, batch_size=batch_size
+        ).fit(pixels[:1])
     # The baseline runs the very same Keras model (same weights), so only the
     # way of calling it differs.
     model = ours._network()[0].model
@@ -108,12 +117,14 @@ def compare(name, paths, batch_size, rounds):
             step(batch).numpy()
 
     def run_predict():
-        model.predict(np.concatenate([b.numpy() for b in batches]), batch_size=batch_size, verbose=0)
+        model.predict(
+            np.concatenate([b.numpy() for b in batches]), batch_size=batch_size, verbose=0
+        )
 
     # Warm up: trace every function and batch shape once.
     run_baseline()
     ours.transform(pixels)
-    ours.transform(paths[:batch_size + 1])
+    ours.transform(paths[: batch_size + 1])
     run_predict()
     rates = {"baseline": [], "arrays": [], "files": [], "predict": []}
     for _ in range(rounds):
@@ -122,11 +133,13 @@ def compare(name, paths, batch_size, rounds):
         rates["files"].append(throughput(lambda: ours.transform(paths), n))
         rates["predict"].append(throughput(run_predict, n))
     median = {k: statistics.median(v) for k, v in rates.items()}
-    print(f"{name:<20} batch {batch_size}: tf.function loop {median['baseline']:6.1f} images/s | "
-          f"ours from arrays {median['arrays']:6.1f} ({median['arrays'] / median['baseline']:.2f}x) | "
-          f"ours from JPEG files {median['files']:6.1f} ({median['files'] / median['baseline']:.2f}x) | "
-          f"Model.predict {median['predict']:6.1f} ({median['predict'] / median['baseline']:.2f}x)",
-          flush=True)
+    print(
+        f"{name:<20} batch {batch_size}: tf.function loop {median['baseline']:6.1f} images/s | "
+        f"ours from arrays {median['arrays']:6.1f} ({median['arrays'] / median['baseline']:.2f}x) | "
+        f"ours from JPEG files {median['files']:6.1f} ({median['files'] / median['baseline']:.2f}x) | "
+        f"Model.predict {median['predict']:6.1f} ({median['predict'] / median['baseline']:.2f}x)",
+        flush=True,
+    )
 
 
 PEAK_RSS_CODE = """
@@ -143,8 +156,12 @@ print(before // 1024, after // 1024, out.shape[0])
 
 
 def peak_rss(paths, n):
-    result = subprocess.run([sys.executable, "-c", PEAK_RSS_CODE, str(n), *paths[:n]],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS_CODE, str(n), *paths[:n]],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     before, after, count = (int(v) for v in result.stdout.split())
     assert count == n
     return before, after
@@ -160,14 +177,19 @@ def main():
 
     folder = os.path.join(tempfile.gettempdir(), "sktransfer-bench-images")
     paths = make_jpegs(folder, 2000)
-    print(f"{os.cpu_count()} CPUs; {args.images} images of 320x240 to 640x480 (JPEG), "
-          f"resized to 224x224; median of {args.rounds} rounds")
+    print(
+        f"{os.cpu_count()} CPUs; {args.images} images of 320x240 to 640x480 (JPEG), "
+        f"resized to 224x224; median of {args.rounds} rounds"
+    )
     for name in args.backbones.split(","):
-        compare(name, paths[:args.images], args.batch_size, args.rounds)
+        compare(name, paths[: args.images], args.batch_size, args.rounds)
     for n in (500, 2000):
         before, after = peak_rss(paths, n)
-        print(f"peak RSS, efficientnet_lite0 on {n} JPEG files: {after} MiB "
-              f"({after - before:+d} MiB over the warmed-up process)", flush=True)
+        print(
+            f"peak RSS, efficientnet_lite0 on {n} JPEG files: {after} MiB "
+            f"({after - before:+d} MiB over the warmed-up process)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def documents(seed=0):
         start = 0
         while start < len(words):
             size = int(rng.integers(10, 61))
-            docs.append(" ".join(words[start:start + size]))
+            docs.append(" ".join(words[start : start + size]))
             start += size
     return docs
 
@@ -58,7 +58,9 @@ def recipe_mean(docs, wv):
     rows = []
     for doc in docs:
         words = WORD.findall(doc.lower())
-        rows.append(np.mean([wv[w] for w in words if w in wv] or [np.zeros(wv.vector_size)], axis=0))
+        rows.append(
+            np.mean([wv[w] for w in words if w in wv] or [np.zeros(wv.vector_size)], axis=0)
+        )
     return np.array(rows, dtype=np.float32)
 
 
@@ -90,8 +92,14 @@ def alternate(rounds, reference, ours):
         our_times.append(t_ours[0])
         wall_ratios.append(t_ref[0] / t_ours[0])
         cpu_ratios.append(t_ref[1] / t_ours[1])
-    return (statistics.median(ref_times), statistics.median(our_times), wall_ratios,
-            statistics.median(cpu_ratios), ref_result, our_result)
+    return (
+        statistics.median(ref_times),
+        statistics.median(our_times),
+        wall_ratios,
+        statistics.median(cpu_ratios),
+        ref_result,
+        our_result,
+    )
 
 
 def report_transform(title, docs, wv, embedder, rounds):
@@ -104,10 +112,14 @@ def report_transform(title, docs, wv, embedder, rounds):
     print(f"\ntransform, {title}:")
     print(f"  recipe  {t_ref * 1e3:8.1f} ms  ({n / t_ref:9,.0f} documents/s)")
     print(f"  ours    {t_ours * 1e3:8.1f} ms  ({n / t_ours:9,.0f} documents/s)")
-    print(f"  throughput ratio (median of {rounds} alternating rounds): {ratio:.2f}x "
-          f"(CPU time: {cpu_ratio:.2f}x)")
-    print(f"  same numbers: max |difference| = {np.abs(got - expected).max():.3g}, "
-          f"identical: {np.array_equal(got, expected)}")
+    print(
+        f"  throughput ratio (median of {rounds} alternating rounds): {ratio:.2f}x "
+        f"(CPU time: {cpu_ratio:.2f}x)"
+    )
+    print(
+        f"  same numbers: max |difference| = {np.abs(got - expected).max():.3g}, "
+        f"identical: {np.array_equal(got, expected)}"
+    )
 
 
 def main():
@@ -119,8 +131,10 @@ def main():
 
     docs = documents()
     n_words = sum(len(WORD.findall(doc)) for doc in docs)
-    print(f"{len(docs):,} documents, {n_words:,} word tokens, from gensim's lee_background.cor "
-          "and head500.noblanks.cor")
+    print(
+        f"{len(docs):,} documents, {n_words:,} word tokens, from gensim's lee_background.cor "
+        "and head500.noblanks.cor"
+    )
 
     ours = Word2VecEmbedder(vector_size=300, n_jobs=args.workers, random_state=0)
     ours.fit(docs[:200])  # load the compiled code before timing
@@ -131,12 +145,16 @@ def main():
     print(f"\nfit (Word2Vec, 300-d, window 5, min_count 1, 5 epochs, {args.workers} worker(s)):")
     print(f"  gensim directly  {t_gensim:6.2f} s")
     print(f"  ours             {t_ours:6.2f} s")
-    print(f"  time ratio ours / gensim (median of {args.fit_rounds} alternating rounds): "
-          f"{statistics.median(fit_ratios):.3f} (CPU time: {1 / cpu_ratio:.3f})")
+    print(
+        f"  time ratio ours / gensim (median of {args.fit_rounds} alternating rounds): "
+        f"{statistics.median(fit_ratios):.3f} (CPU time: {1 / cpu_ratio:.3f})"
+    )
     print(f"  single rounds: {fit_ratios[0]:.3f} to {fit_ratios[-1]:.3f}")
     same = np.array_equal(ours.embedding_matrix_[2:], direct.wv.vectors)
-    print(f"  identical vectors and vocabulary: "
-          f"{same and list(ours.vocabulary_) == direct.wv.index_to_key}")
+    print(
+        f"  identical vectors and vocabulary: "
+        f"{same and list(ours.vocabulary_) == direct.wv.index_to_key}"
+    )
 
     report_transform("learned 300-d vectors, mean pooling", docs, direct.wv, ours, args.rounds)
 
@@ -145,8 +163,9 @@ def main():
     glove_wv.add_vectors(list(glove.vocabulary_), glove.embedding_matrix_[2:])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        report_transform("GloVe 6B 50-d (400,000 words), mean pooling", docs, glove_wv, glove,
-                         args.rounds)
+        report_transform(
+            "GloVe 6B 50-d (400,000 words), mean pooling", docs, glove_wv, glove, args.rounds
+        )
     if caught:
         print(f"  ({str(caught[-1].message).split(' (')[0]}: zero vectors on both sides)")
 

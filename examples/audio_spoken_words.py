@@ -27,25 +27,38 @@ WORDS = ("yes", "no") if FAST else ("yes", "no", "stop", "go")
 def main():
     paths, labels = make_spoken_words(
         Path(tempfile.gettempdir()) / "sktransfer-example-words",
-        words=WORDS, voices=VOICES,
+        words=WORDS,
+        voices=VOICES,
     )
     voices = [Path(p).stem.split("_")[0] for p in paths]
-    model = Pipeline([
-        ("features", AudioSpectralFeatures(n_jobs=-1)),
-        ("scale", StandardScaler()),
-        ("classify", LogisticRegression(max_iter=5000)),
-    ])
+    model = Pipeline(
+        [
+            ("features", AudioSpectralFeatures(n_jobs=-1)),
+            ("scale", StandardScaler()),
+            ("classify", LogisticRegression(max_iter=5000)),
+        ]
+    )
     cv = GroupKFold(n_splits=4)
     scores = cross_val_score(model, paths, labels, groups=voices, cv=cv)
-    print(f"{len(paths)} clips; accuracy on unheard voices: {scores.mean():.2f} ± {scores.std():.2f}")
+    print(
+        f"{len(paths)} clips; accuracy on unheard voices: {scores.mean():.2f} ± {scores.std():.2f}"
+    )
 
     search = GridSearchCV(
         model,
-        {"features__blocks": [("mfcc",), ("mfcc", "contrast"), ("mfcc", "chroma", "mel", "contrast", "tonnetz")]},
+        {
+            "features__blocks": [
+                ("mfcc",),
+                ("mfcc", "contrast"),
+                ("mfcc", "chroma", "mel", "contrast", "tonnetz"),
+            ]
+        },
         cv=cv,
     )
     search.fit(paths, labels, groups=voices)
-    for blocks, score in zip(search.cv_results_["param_features__blocks"], search.cv_results_["mean_test_score"]):
+    for blocks, score in zip(
+        search.cv_results_["param_features__blocks"], search.cv_results_["mean_test_score"]
+    ):
         print(f"  blocks={'+'.join(blocks):34s} accuracy {score:.2f}")
     print(f"best: {'+'.join(search.best_params_['features__blocks'])}")
 

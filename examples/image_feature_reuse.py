@@ -28,15 +28,16 @@ FAST = os.environ.get("SKTRANSFER_EXAMPLES_FAST") == "1"
 N_LABELS, N_TEST, INPUT_SIZE = (200, 300, 96) if FAST else (500, 1000, 224)
 
 
-
 def main():
     X_train, y_train = load_fashion_mnist("train", n=N_LABELS)
     X_test, y_test = load_fashion_mnist("test", n=N_TEST)
     start = time.perf_counter()
     extractor = KerasImageFeatures(backbone="efficientnet_lite0", input_size=INPUT_SIZE, n_jobs=-1)
     F_train, F_test = extractor.fit_transform(X_train), extractor.transform(X_test)
-    print(f"{N_LABELS} labelled and {N_TEST} test images -> {F_train.shape[1]} features each "
-          f"in {time.perf_counter() - start:.0f}s\n")
+    print(
+        f"{N_LABELS} labelled and {N_TEST} test images -> {F_train.shape[1]} features each "
+        f"in {time.perf_counter() - start:.0f}s\n"
+    )
 
     heads = {
         "logistic regression": LogisticRegression(C=0.1, max_iter=1000),
@@ -49,13 +50,20 @@ def main():
         start = time.perf_counter()
         model.fit(F_train, y_train)
         accuracy = model.score(F_test, y_test)
-        print(f"ImageNet features + {name:32s} accuracy {accuracy:.3f}  "
-              f"({time.perf_counter() - start:.1f}s)")
+        print(
+            f"ImageNet features + {name:32s} accuracy {accuracy:.3f}  "
+            f"({time.perf_counter() - start:.1f}s)"
+        )
     pixels = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=1000))
-    flat = lambda images: images.reshape(len(images), -1).astype(np.float32) / 255
+
+    def flat(images):
+        return images.reshape(len(images), -1).astype(np.float32) / 255
+
     pixels.fit(flat(X_train), y_train)
-    print(f"{'raw pixels + logistic regression (no transfer)':53s} "
-          f"accuracy {pixels.score(flat(X_test), y_test):.3f}")
+    print(
+        f"{'raw pixels + logistic regression (no transfer)':53s} "
+        f"accuracy {pixels.score(flat(X_test), y_test):.3f}"
+    )
 
 
 if __name__ == "__main__":

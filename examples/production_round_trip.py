@@ -49,17 +49,27 @@ def main():
     joblib.dump(model, folder / "model.joblib")
     np.save(folder / "images.npy", X_test)
     subprocess.run(
-        [sys.executable, "-c", PREDICT_IN_NEW_PROCESS, str(folder / "model.joblib"),
-         str(folder / "images.npy"), str(folder / "predictions.npy")],
+        [
+            sys.executable,
+            "-c",
+            PREDICT_IN_NEW_PROCESS,
+            str(folder / "model.joblib"),
+            str(folder / "images.npy"),
+            str(folder / "predictions.npy"),
+        ],
         check=True,
     )
     there = np.load(folder / "predictions.npy")
     size = (folder / "model.joblib").stat().st_size
-    print(f"saved model: {size / 1024:.0f} KiB (the network's weights by reference: rebuilt "
-          "from their source on load, their SHA-256 checked)")
+    print(
+        f"saved model: {size / 1024:.0f} KiB (the network's weights by reference: rebuilt "
+        "from their source on load, their SHA-256 checked)"
+    )
     print(f"predictions identical after loading in a new process: {np.array_equal(here, there)}")
-    print(f"test accuracy here {np.mean(here == y_test):.3f}, "
-          f"in the new process {np.mean(there == y_test):.3f} ({N_TEST} images)")
+    print(
+        f"test accuracy here {np.mean(here == y_test):.3f}, "
+        f"in the new process {np.mean(there == y_test):.3f} ({N_TEST} images)"
+    )
     if not np.array_equal(here, there):
         raise SystemExit("the loaded model predicts differently")
 

@@ -31,7 +31,8 @@ def main():
         "GloVe 50-d, frozen": SequenceClassifier(embedder=glove, trainable_embedding=False),
         "GloVe 50-d, trainable": SequenceClassifier(embedder=glove, trainable_embedding=True),
         "vectors from the training sentences, trainable": SequenceClassifier(
-            embedder=Word2VecEmbedder(vector_size=50), trainable_embedding=True),
+            embedder=Word2VecEmbedder(vector_size=50), trainable_embedding=True
+        ),
     }
     cv = StratifiedKFold(N_FOLDS, shuffle=True, random_state=0)
     print(f"{len(texts)} sentences, {N_FOLDS}-fold cross-validation, up to {EPOCHS} epochs\n")
@@ -41,8 +42,10 @@ def main():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # sentences without a known word
             scores = cross_val_score(model, texts, labels, cv=cv)
-        print(f"{name:48s} accuracy {scores.mean():.3f} ± {scores.std():.3f} "
-              f"({time.perf_counter() - start:.0f}s)")
+        print(
+            f"{name:48s} accuracy {scores.mean():.3f} ± {scores.std():.3f} "
+            f"({time.perf_counter() - start:.0f}s)"
+        )
 
 
 if __name__ == "__main__":

@@ -43,13 +43,16 @@ TRAINING = dict(random_state=0)
 EMBEDDERS = {
     "Word2Vec on the 200 target sentences": Word2VecEmbedder(vector_size=300, **TRAINING),
     "Word2Vec on the news source corpus": Word2VecEmbedder(
-        source_corpus=SOURCE, vector_size=300, **TRAINING),
+        source_corpus=SOURCE, vector_size=300, **TRAINING
+    ),
     "  the same, 50-d": Word2VecEmbedder(source_corpus=SOURCE, vector_size=50, **TRAINING),
     "  news vectors, fine-tuned on the target": Word2VecEmbedder(
-        source_corpus=SOURCE, vector_size=300, fine_tune=True, **TRAINING),
+        source_corpus=SOURCE, vector_size=300, fine_tune=True, **TRAINING
+    ),
     "GloVe 6B 50-d, pretrained": Word2VecEmbedder(pretrained="glove-6b-50d"),
     "  GloVe, fine-tuned on the target": Word2VecEmbedder(
-        pretrained="glove-6b-50d", fine_tune=True, **TRAINING),
+        pretrained="glove-6b-50d", fine_tune=True, **TRAINING
+    ),
 }
 
 
@@ -62,12 +65,17 @@ def coverage(embedder, texts):
 def main():
     texts, labels = load_polarity()
     cv = RepeatedStratifiedKFold(n_splits=N_SPLITS, n_repeats=N_REPEATS, random_state=0)
-    print(f"{len(texts)} sentences ({labels.count('pos')} positive), "
-          f"{sum(len(default_tokenize(t)) for t in texts):,} word tokens; chance = 0.50\n")
+    print(
+        f"{len(texts)} sentences ({labels.count('pos')} positive), "
+        f"{sum(len(default_tokenize(t)) for t in texts):,} word tokens; chance = 0.50\n"
+    )
     print(f"{'word vectors':42s} {'known tokens':>12s} {'accuracy':>16s} {'time':>7s}")
-    rows = {"bag of words (TF-IDF), no transfer": (
-        None, TfidfVectorizer(tokenizer=default_tokenize, lowercase=False, token_pattern=None)
-    )}
+    rows = {
+        "bag of words (TF-IDF), no transfer": (
+            None,
+            TfidfVectorizer(tokenizer=default_tokenize, lowercase=False, token_pattern=None),
+        )
+    }
     rows.update({name: (embedder, embedder) for name, embedder in EMBEDDERS.items()})
     for name, (embedder, features) in rows.items():
         start = time.perf_counter()
@@ -77,8 +85,10 @@ def main():
             model = make_pipeline(features, *scaler, LogisticRegression(max_iter=2000))
             scores = cross_val_score(model, texts, labels, cv=cv)
             known = "" if embedder is None else f"{coverage(embedder.fit(texts), texts):.1%}"
-        print(f"{name:42s} {known:>12s} {scores.mean():9.3f} ± {scores.std():.3f} "
-              f"{time.perf_counter() - start:6.0f}s")
+        print(
+            f"{name:42s} {known:>12s} {scores.mean():9.3f} ± {scores.std():.3f} "
+            f"{time.perf_counter() - start:6.0f}s"
+        )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,11 @@ def _signature(name, obj):
 
 
 def _is_underline(line, title):
-    return bool(title.strip()) and set(line.strip()) == {"-"} and len(line.strip()) == len(title.strip())
+    return (
+        bool(title.strip())
+        and set(line.strip()) == {"-"}
+        and len(line.strip()) == len(title.strip())
+    )
 
 
 def _markdown(doc):
@@ -47,14 +51,23 @@ def _markdown(doc):
 
 def _section(qualified, obj, level):
     doc = _markdown(inspect.getdoc(obj) or "(no docstring)")
-    return [f"{'#' * level} `{qualified}`", "", "```python", _signature(qualified, obj), "```",
-            "", doc, ""]
+    return [
+        f"{'#' * level} `{qualified}`",
+        "",
+        "```python",
+        _signature(qualified, obj),
+        "```",
+        "",
+        doc,
+        "",
+    ]
 
 
 def _public_functions(module):
     """The functions a module exports (its ``__all__``), in that order."""
     return [
-        (name, getattr(module, name)) for name in module.__all__
+        (name, getattr(module, name))
+        for name in module.__all__
         if inspect.isfunction(getattr(module, name))
     ]
 
@@ -77,7 +90,8 @@ def render():
         obj = getattr(sktransfer, name)
         lines += _section(f"sktransfer.{name}", obj, 3)
         methods = [  # its own and those it inherits from sktransfer's base classes
-            (m, f) for m, f in inspect.getmembers(obj, inspect.isfunction)
+            (m, f)
+            for m, f in inspect.getmembers(obj, inspect.isfunction)
             if not m.startswith("_") and f.__module__.startswith("sktransfer") and f.__doc__
         ]
         for method, function in methods:
@@ -91,13 +105,17 @@ def render():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check that docs/api.md is current")
+    parser.add_argument(
+        "--check", action="store_true", help="only check that docs/api.md is current"
+    )
     args = parser.parse_args(argv)
     text = render()
     current = API_PAGE.read_text() if API_PAGE.exists() else ""
     if args.check:
         if current != text:
-            print(f"{API_PAGE} is out of date: run python scripts/api_reference.py", file=sys.stderr)
+            print(
+                f"{API_PAGE} is out of date: run python scripts/api_reference.py", file=sys.stderr
+            )
             return 1
         return 0
     API_PAGE.write_text(text)

@@ -55,11 +55,18 @@ def item_digest(item, *, files=True):
         return _hash(b"text", item.encode("utf-8", "surrogatepass"))
     if isinstance(item, bytes):
         return _hash(b"bytes", item)
-    if isinstance(item, np.ndarray) or hasattr(item, "__array_interface__") and not hasattr(item, "mode"):
+    if (
+        isinstance(item, np.ndarray)
+        or hasattr(item, "__array_interface__")
+        and not hasattr(item, "mode")
+    ):
         array = np.ascontiguousarray(item)
         if array.dtype.hasobject:
-            return _hash(b"objects", *(item_digest(x, files=files) or b"?" for x in array.ravel()),
-                         str(array.shape).encode())
+            return _hash(
+                b"objects",
+                *(item_digest(x, files=files) or b"?" for x in array.ravel()),
+                str(array.shape).encode(),
+            )
         return _hash(b"array", array.dtype.str.encode(), str(array.shape).encode(), array.tobytes())
     if hasattr(item, "mode") and hasattr(item, "tobytes"):  # a PIL image
         return _hash(b"pil", item.mode.encode(), str(item.size).encode(), item.tobytes())

@@ -55,8 +55,10 @@ def cached_rows(cache, settings, items, compute, *, files=True):
     cache = as_feature_cache(cache)
     if cache is None:
         return compute(np.arange(len(items)))
-    keys = [None if (digest := item_digest(item, files=files)) is None else _hash(settings, digest)
-            for item in items]
+    keys = [
+        None if (digest := item_digest(item, files=files)) is None else _hash(settings, digest)
+        for item in items
+    ]
     found = {}
     for index, key in enumerate(keys):
         row = None if key is None else cache.get(key)
@@ -251,13 +253,19 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         weights = self._weights()
         settings = None
         if self.cache is not None:
-            settings = settings_digest({
-                "extractor": self._cache_namespace(), "weights_sha256": self.weights_sha256_,
-                "output": self._output_settings(),
-                "versions": module_versions(*self._computing_modules),
-            })
+            settings = settings_digest(
+                {
+                    "extractor": self._cache_namespace(),
+                    "weights_sha256": self.weights_sha256_,
+                    "output": self._output_settings(),
+                    "versions": module_versions(*self._computing_modules),
+                }
+            )
         out, failures = cached_rows(
-            self.cache, settings, items, lambda indices: self._extract(items, indices, weights),
+            self.cache,
+            settings,
+            items,
+            lambda indices: self._extract(items, indices, weights),
             files=self._files,
         )
         warn_nan_rows(list(failures.values()), len(items), f"{self._noun}s")

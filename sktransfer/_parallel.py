@@ -71,7 +71,9 @@ def parallel_map(
         # A few chunks per worker balance load while amortising dispatch.
         chunk_size = max(1, math.ceil(n_items / (4 * n_jobs)))
         tasks = (
-            delayed(_run_chunk)(func, start, items[start:start + chunk_size], blas_threads, os.getpid())
+            delayed(_run_chunk)(
+                func, start, items[start : start + chunk_size], blas_threads, os.getpid()
+            )
             for start in range(0, n_items, chunk_size)
         )
         parallel = Parallel(n_jobs=n_jobs, prefer=prefer, return_as="generator")

@@ -91,8 +91,11 @@ class FeatureCache:
         return self
 
     def __eq__(self, other):
-        return (isinstance(other, FeatureCache) and other.directory == self.directory
-                and other.max_bytes == self.max_bytes)
+        return (
+            isinstance(other, FeatureCache)
+            and other.directory == self.directory
+            and other.max_bytes == self.max_bytes
+        )
 
     def __hash__(self):
         return hash((self.directory, self.max_bytes))
@@ -193,11 +196,11 @@ class FeatureCache:
         except OSError:
             return None
         head = len(_MAGIC)
-        payload = data[head + 2 * _DIGEST:]
+        payload = data[head + 2 * _DIGEST :]
         valid = (
             data[:head] == _MAGIC
-            and data[head:head + _DIGEST] == key
-            and data[head + _DIGEST:head + 2 * _DIGEST] == hashlib.sha256(payload).digest()
+            and data[head : head + _DIGEST] == key
+            and data[head + _DIGEST : head + 2 * _DIGEST] == hashlib.sha256(payload).digest()
         )
         if valid:
             try:
@@ -205,8 +208,11 @@ class FeatureCache:
             except ValueError:
                 valid = False
         if not valid:
-            warnings.warn(f"feature cache file {path} is damaged; it is deleted and the row "
-                          "recomputed", UserWarning, stacklevel=2)
+            warnings.warn(
+                f"feature cache file {path} is damaged; it is deleted and the row recomputed",
+                UserWarning,
+                stacklevel=2,
+            )
             path.unlink(missing_ok=True)
             return None
         try:

@@ -8,13 +8,26 @@ import subprocess
 from itertools import product
 from pathlib import Path
 
-__all__ = ["load_fashion_mnist", "load_polarity", "make_spoken_words", "DIGITS", "VOICES",
-           "FASHION_MNIST_CLASSES", "FASHION_MNIST_DIR"]
+__all__ = [
+    "load_fashion_mnist",
+    "load_polarity",
+    "make_spoken_words",
+    "DIGITS",
+    "VOICES",
+    "FASHION_MNIST_CLASSES",
+    "FASHION_MNIST_DIR",
+]
 
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 VOICES = (
-    "en-us", "en-gb", "en-gb-scotland", "en-029",
-    "en-us+f2", "en-us+f4", "en+m3", "en+m7",
+    "en-us",
+    "en-gb",
+    "en-gb-scotland",
+    "en-029",
+    "en-us+f2",
+    "en-us+f4",
+    "en+m3",
+    "en+m7",
 )
 
 
@@ -68,13 +81,16 @@ def make_spoken_words(directory, *, words=DIGITS, voices=VOICES, speeds=(140,), 
         )
     paths, labels = [], []
     for word, voice, speed, pitch in product(words, voices, speeds, pitches):
-        path = Path(directory, word.replace(" ", "_"), f"{voice.replace('+', '-')}_s{speed}_p{pitch}.wav")
+        path = Path(
+            directory, word.replace(" ", "_"), f"{voice.replace('+', '-')}_s{speed}_p{pitch}.wav"
+        )
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(".partial.wav")
             result = subprocess.run(
                 [espeak, "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(partial), word],
-                capture_output=True, text=True,
+                capture_output=True,
+                text=True,
             )
             if result.returncode != 0 or not partial.exists():
                 raise RuntimeError(
@@ -84,7 +100,9 @@ def make_spoken_words(directory, *, words=DIGITS, voices=VOICES, speeds=(140,), 
             os.replace(partial, path)
         paths.append(str(path))
         labels.append(word)
-    _check_voices_differ(paths, labels, [v for _, v, _, _ in product(words, voices, speeds, pitches)])
+    _check_voices_differ(
+        paths, labels, [v for _, v, _, _ in product(words, voices, speeds, pitches)]
+    )
     return paths, labels
 
 
@@ -111,8 +129,16 @@ def _check_voices_differ(paths, labels, voices):
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 FASHION_MNIST_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 
 
@@ -126,7 +152,7 @@ def _read_idx(path):
     if data[:2] != b"\x00\x00" or data[2] != 0x08:
         raise ValueError(f"{path}: not an IDX file of unsigned bytes")
     ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 

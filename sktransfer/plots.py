@@ -65,8 +65,12 @@ def plot_confusion_matrix(y_true, y_pred, path, *, labels=None, title="Confusion
     colorbar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     colorbar.set_label("share of the true class")
     names = [str(label) for label in labels]
-    ax.set_xticks(range(n), names, rotation=45 if max(map(len, names)) > 3 else 0, ha="right"
-                  if max(map(len, names)) > 3 else "center")
+    ax.set_xticks(
+        range(n),
+        names,
+        rotation=45 if max(map(len, names)) > 3 else 0,
+        ha="right" if max(map(len, names)) > 3 else "center",
+    )
     ax.set_yticks(range(n), names)
     ax.set_xlabel("predicted label")
     ax.set_ylabel("true label")
@@ -77,8 +81,15 @@ def plot_confusion_matrix(y_true, y_pred, path, *, labels=None, title="Confusion
         for i in range(n):
             for j in range(n):
                 if counts[i, j]:
-                    ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=fontsize,
-                            color="white" if share[i, j] > 0.5 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        str(counts[i, j]),
+                        ha="center",
+                        va="center",
+                        fontsize=fontsize,
+                        color="white" if share[i, j] > 0.5 else "black",
+                    )
     return _save(fig, path)
 
 
@@ -121,8 +132,13 @@ def plot_training_curve(history, path, *, title="Training curve", best_epoch=Non
         epochs = np.arange(1, len(history[key]) + 1)
         ax.plot(epochs, history[key], marker="o", markersize=3, label="training split")
         if history.get(f"val_{key}"):
-            ax.plot(epochs[: len(history[f"val_{key}"])], history[f"val_{key}"], marker="o",
-                    markersize=3, label="dev split")
+            ax.plot(
+                epochs[: len(history[f"val_{key}"])],
+                history[f"val_{key}"],
+                marker="o",
+                markersize=3,
+                label="dev split",
+            )
         if best_epoch is not None:
             ax.axvline(best_epoch, color="grey", linestyle="--", linewidth=1, label="kept weights")
         ax.set_xlabel("epoch")
@@ -134,8 +150,15 @@ def plot_training_curve(history, path, *, title="Training curve", best_epoch=Non
     return _save(fig, path)
 
 
-def plot_learning_curve(curves, path, *, title="Learning curve", xlabel="labelled training examples",
-                        xscale="linear", chance=None):
+def plot_learning_curve(
+    curves,
+    path,
+    *,
+    title="Learning curve",
+    xlabel="labelled training examples",
+    xscale="linear",
+    chance=None,
+):
     """Save held-out accuracy against the number of labelled examples, one line per method.
 
     Parameters
@@ -192,7 +215,10 @@ def plot_learning_curve(curves, path, *, title="Learning curve", xlabel="labelle
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     with_band = any(std is not None for _, _, std in curves.values())
-    ax.legend(loc="lower right", title="band: ± 1 standard deviation" if with_band else None,
-              title_fontsize="small")
+    ax.legend(
+        loc="lower right",
+        title="band: ± 1 standard deviation" if with_band else None,
+        title_fontsize="small",
+    )
     ax.set_title(textwrap.fill(title, width=60))
     return _save(fig, path)

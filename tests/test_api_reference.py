@@ -33,6 +33,8 @@ def test_api_page_covers_the_public_api():
     for function in ("plot_confusion_matrix", "plot_training_curve", "plot_learning_curve"):
         assert f"### `sktransfer.plots.{function}`" in text and hasattr(plots, function)
     assert "### `sktransfer.cli.load_model`" in text
-    assert "```python\nsktransfer.plots.plot_training_curve(history, path, *, title='Training curve', " \
-           "best_epoch=None)\n```" in text
+    assert (
+        "```python\nsktransfer.plots.plot_training_curve(history, path, *, title='Training curve', "
+        "best_epoch=None)\n```" in text
+    )
     assert text.count("```") % 2 == 0  # every code block is closed

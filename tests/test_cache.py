@@ -74,8 +74,9 @@ def test_a_path_is_enough_and_arrays_are_keyed_by_content(tmp_path):
     again = features.transform(changed)
     assert (cache.hits, cache.misses) == (5, 7)
     np.testing.assert_array_equal(again[1:], out[::-1][1:])
-    np.testing.assert_allclose(again[:1], lite0().fit(changed).transform(changed[:1]),
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        again[:1], lite0().fit(changed).transform(changed[:1]), rtol=1e-4, atol=1e-5
+    )
 
 
 def test_a_file_edited_in_place_is_extracted_again(fashion_files, tmp_path):
@@ -158,9 +159,7 @@ def test_two_processes_writing_at_once_agree(fashion_files, tmp_path):
     paths, _ = fashion_files
     cache = FeatureCache(tmp_path)
     features = lite0(cache=cache).fit(paths)
-    outs = Parallel(n_jobs=2, backend="loky")(
-        delayed(features.transform)(paths) for _ in range(2)
-    )
+    outs = Parallel(n_jobs=2, backend="loky")(delayed(features.transform)(paths) for _ in range(2))
     np.testing.assert_array_equal(outs[0], outs[1])
     stats = cache.stats()
     assert stats["rows"] == len(paths)
@@ -178,7 +177,7 @@ def test_a_bounded_cache_keeps_the_recently_used_rows(fashion_files, tmp_path):
     stats = cache.stats()
     assert stats["bytes"] <= 10 * row_bytes and 0 < stats["rows"] <= 10
     before = cache.misses
-    features.transform(paths[-stats["rows"]:])  # the newest rows are the ones kept
+    features.transform(paths[-stats["rows"] :])  # the newest rows are the ones kept
     assert cache.misses == before
 
 
@@ -206,8 +205,10 @@ def test_audio_rows_are_cached_by_samples_and_parameters(spoken_words, tmp_path)
     AudioSpectralFeatures(cache=cache, n_mfcc=20).fit(paths[:4]).transform(paths[:4])
     assert cache.misses == 8
     waveform = np.sin(np.arange(8000, dtype=np.float32) / 7)
-    by_rate = [AudioSpectralFeatures(input_sr=sr, cache=cache).fit([waveform]).transform([waveform])
-               for sr in (16000, 22050)]
+    by_rate = [
+        AudioSpectralFeatures(input_sr=sr, cache=cache).fit([waveform]).transform([waveform])
+        for sr in (16000, 22050)
+    ]
     assert cache.misses == 10 and not np.allclose(by_rate[0], by_rate[1])
 
 
@@ -219,11 +220,15 @@ def test_text_rows_depend_on_the_fitted_vectors(tmp_path):
     first = embedder.transform(docs)
     np.testing.assert_array_equal(embedder.transform(docs), first)
     assert (cache.hits, cache.misses) == (3, 3)
-    np.testing.assert_array_equal(first, Word2VecEmbedder(**{**params, "cache": None}).fit_transform(docs))
+    np.testing.assert_array_equal(
+        first, Word2VecEmbedder(**{**params, "cache": None}).fit_transform(docs)
+    )
     # Vectors learned from other text: other rows, never the stored ones.
     other = Word2VecEmbedder(**{**params, "random_state": 1}).fit(docs)
-    np.testing.assert_array_equal(other.transform(docs), Word2VecEmbedder(
-        **{**params, "random_state": 1, "cache": None}).fit(docs).transform(docs))
+    np.testing.assert_array_equal(
+        other.transform(docs),
+        Word2VecEmbedder(**{**params, "random_state": 1, "cache": None}).fit(docs).transform(docs),
+    )
     assert cache.misses == 6
     with warnings.catch_warnings():
         warnings.simplefilter("error")

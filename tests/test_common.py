@@ -20,8 +20,7 @@ import pandas as pd
 import pytest
 from scipy import sparse
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
-from sklearn.exceptions import SkipTestWarning
+from sklearn.exceptions import NotFittedError, SkipTestWarning
 from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import (
     _yield_all_checks,
@@ -55,11 +54,15 @@ ESTIMATORS = [
     KerasImageFeatures(input_size=32),
     VGGImageFeatures(weights=None, input_size=32),
     Word2VecEmbedder(vector_size=8, random_state=0),
-    DenseHeadClassifier(hidden_layer_sizes=(8,), dropout=0.0, epochs=10, learning_rate=0.03,
-                        random_state=0),
+    DenseHeadClassifier(
+        hidden_layer_sizes=(8,), dropout=0.0, epochs=10, learning_rate=0.03, random_state=0
+    ),
     SequenceClassifier(
         embedder=Word2VecEmbedder(vector_size=8, random_state=0),
-        conv_filters=4, lstm_units=4, epochs=2, random_state=0,
+        conv_filters=4,
+        lstm_units=4,
+        epochs=2,
+        random_state=0,
     ),
     FineTuneImageClassifier(weights=None, input_size=32, epochs=1, random_state=0),
 ]
@@ -68,11 +71,18 @@ ESTIMATORS = [
 # shorter than one FFT window (2048 samples), and every such clip is rightly rejected
 # with "clip 0 (array of shape (n,)): too short: ...".
 _TOY_ROWS_TOO_SHORT = (
-    "check_fit_score_takes_y", "check_estimators_dtypes", "check_pipeline_consistency",
-    "check_estimators_pickle", "check_f_contiguous_array_estimator",
-    "check_transformer_data_not_an_array", "check_transformer_general",
-    "check_transformer_preserve_dtypes", "check_methods_sample_order_invariance",
-    "check_methods_subset_invariance", "check_dict_unchanged", "check_fit_idempotent",
+    "check_fit_score_takes_y",
+    "check_estimators_dtypes",
+    "check_pipeline_consistency",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_transformer_data_not_an_array",
+    "check_transformer_general",
+    "check_transformer_preserve_dtypes",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_dict_unchanged",
+    "check_fit_idempotent",
     "check_array_api_input",
 )
 
@@ -201,13 +211,21 @@ def _audio_case():
 
 
 def _lite0_case():
-    return (KerasImageFeatures(backbone="efficientnet_lite0", input_size=32), _images(3),
-            "missing.png", r"no such file")
+    return (
+        KerasImageFeatures(backbone="efficientnet_lite0", input_size=32),
+        _images(3),
+        "missing.png",
+        r"no such file",
+    )
 
 
 def _vgg_case():
-    return VGGImageFeatures(weights=None, input_size=32), _images(3, seed=1), "missing.png", \
-        r"no such file"
+    return (
+        VGGImageFeatures(weights=None, input_size=32),
+        _images(3, seed=1),
+        "missing.png",
+        r"no such file",
+    )
 
 
 def _text_case():
@@ -221,8 +239,12 @@ EXTRACTOR_CASES = {
     "VGGImageFeatures": _vgg_case,
     "Word2VecEmbedder": _text_case,
 }
-NOUNS = {"AudioSpectralFeatures": "clip", "KerasImageFeatures": "image",
-         "VGGImageFeatures": "image", "Word2VecEmbedder": "document"}
+NOUNS = {
+    "AudioSpectralFeatures": "clip",
+    "KerasImageFeatures": "image",
+    "VGGImageFeatures": "image",
+    "Word2VecEmbedder": "document",
+}
 extractor_cases = pytest.mark.parametrize("name", sorted(EXTRACTOR_CASES))
 
 
@@ -263,8 +285,13 @@ def test_fit_sets_the_attributes_every_extractor_has(name):
 def test_every_container_of_the_same_items_gives_the_same_rows(name):
     estimator, good, _, _, _ = _case(name)
     expected = _fit(estimator, good).transform(good)
-    for X in (tuple(good), _object_array(good), pd.Series(_object_array(good)),
-              pd.DataFrame({"items": _object_array(good)}), _object_array(good)[:, None]):
+    for X in (
+        tuple(good),
+        _object_array(good),
+        pd.Series(_object_array(good)),
+        pd.DataFrame({"items": _object_array(good)}),
+        _object_array(good)[:, None],
+    ):
         np.testing.assert_array_equal(estimator.transform(X), expected)
 
 
@@ -291,8 +318,11 @@ def test_a_bad_item_is_named_or_becomes_a_nan_row(name):
     with pytest.raises(ValueError, match=rf"^{noun} 1\b.*: {reason}"):
         _fit(clone(estimator), good).transform(X)
     lenient = _fit(clone(estimator).set_params(on_error="nan"), good)
-    with pytest.warns(UserWarning, match=rf"^1 of {len(X)} {noun}s gave NaN features "
-                                         rf"\(on_error='nan'\): {noun} 1\b.*: {reason}"):
+    with pytest.warns(
+        UserWarning,
+        match=rf"^1 of {len(X)} {noun}s gave NaN features "
+        rf"\(on_error='nan'\): {noun} 1\b.*: {reason}",
+    ):
         out = lenient.transform(X)
     assert np.isnan(out[1]).all()
     np.testing.assert_array_equal(np.delete(out, 1, axis=0), expected)
@@ -317,8 +347,9 @@ def test_pickles_hold_weights_only_without_another_source(name):
     assert "_weights_in_use" not in vars(loaded)
     np.testing.assert_array_equal(loaded.transform(good), expected)
     if "embed_weights" in estimator.get_params():
-        embedded = pickle.loads(pickle.dumps(_fit(clone(estimator).set_params(embed_weights=True),
-                                                  good)))
+        embedded = pickle.loads(
+            pickle.dumps(_fit(clone(estimator).set_params(embed_weights=True), good))
+        )
         assert "_embedded_weights" in vars(embedded)
         np.testing.assert_array_equal(embedded.transform(good), expected)
 

@@ -9,8 +9,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from sktransfer import KerasImageFeatures
-from sktransfer.image._backbones import backbone_and_size, feature_network
 from sktransfer.datasets import load_fashion_mnist
+from sktransfer.image._backbones import backbone_and_size, feature_network
 
 from .fresh_process import call_in_fresh_process, call_saved_in_fresh_process
 
@@ -52,13 +52,16 @@ def test_a_pickle_holds_a_reference_not_the_weights(fashion, tmp_path, capsys):
     model.set_params(kerasimagefeatures__embed_weights=True)
     embedded = dumped_size(model, tmp_path / "embedded.joblib")
     with capsys.disabled():
-        print(f"\nLite0 pipeline pickle: {by_reference / 1024:.0f} KiB by reference, "
-              f"{embedded / MB:.1f} MiB with embed_weights=True")
+        print(
+            f"\nLite0 pipeline pickle: {by_reference / 1024:.0f} KiB by reference, "
+            f"{embedded / MB:.1f} MiB with embed_weights=True"
+        )
     assert by_reference < 100 * 1024
     assert embedded > 10 * MB  # 3.4 million float32 weights
     expected = model.predict_proba(images)
-    fresh = call_in_fresh_process(model.set_params(kerasimagefeatures__embed_weights=False),
-                                  "predict_proba", images, tmp_path)
+    fresh = call_in_fresh_process(
+        model.set_params(kerasimagefeatures__embed_weights=False), "predict_proba", images, tmp_path
+    )
     np.testing.assert_array_equal(fresh, expected)
 
 
@@ -70,23 +73,33 @@ def test_a_vgg16_pipeline_pickles_to_kilobytes(fashion, tmp_path, capsys):
     backbone, size = backbone_and_size("vgg16", 32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        feature_network(backbone, None, size, None, "mean").model.save_weights(tmp_path / "vgg16.weights.h5")
-    model = make_pipeline(VGGImageFeatures(weights=tmp_path / "vgg16.weights.h5", input_size=32),
-                          LogisticRegression(max_iter=1000)).fit(images, labels)
+        feature_network(backbone, None, size, None, "mean").model.save_weights(
+            tmp_path / "vgg16.weights.h5"
+        )
+    model = make_pipeline(
+        VGGImageFeatures(weights=tmp_path / "vgg16.weights.h5", input_size=32),
+        LogisticRegression(max_iter=1000),
+    ).fit(images, labels)
     by_reference = dumped_size(model, tmp_path / "reference.joblib")
     model.set_params(vggimagefeatures__embed_weights=True)
     embedded = dumped_size(model, tmp_path / "embedded.joblib")
     with capsys.disabled():
-        print(f"\nVGG16 pipeline pickle: {by_reference / 1024:.0f} KiB by reference, "
-              f"{embedded / MB:.1f} MiB with embed_weights=True")
+        print(
+            f"\nVGG16 pipeline pickle: {by_reference / 1024:.0f} KiB by reference, "
+            f"{embedded / MB:.1f} MiB with embed_weights=True"
+        )
     assert by_reference < 100 * 1024 and embedded > 50 * MB
     np.testing.assert_array_equal(
-        call_saved_in_fresh_process(tmp_path / "reference.joblib", "predict_proba", images, tmp_path),
+        call_saved_in_fresh_process(
+            tmp_path / "reference.joblib", "predict_proba", images, tmp_path
+        ),
         model.predict_proba(images),
     )
 
 
-def test_changed_or_missing_weights_are_a_clear_error_on_load(fashion, lite0_weights_file, tmp_path):
+def test_changed_or_missing_weights_are_a_clear_error_on_load(
+    fashion, lite0_weights_file, tmp_path
+):
     images, labels = fashion
     joblib.dump(pipeline(weights=lite0_weights_file).fit(images, labels), tmp_path / "model.joblib")
     # The source file changes after the model is saved: one weight differs.
@@ -94,12 +107,18 @@ def test_changed_or_missing_weights_are_a_clear_error_on_load(fashion, lite0_wei
 
     with h5py.File(lite0_weights_file, "r+") as f:
         kernels = []
-        f.visititems(lambda name, obj: kernels.append(name) if hasattr(obj, "shape")
-                     and len(obj.shape) == 4 else None)
+        f.visititems(
+            lambda name, obj: (
+                kernels.append(name) if hasattr(obj, "shape") and len(obj.shape) == 4 else None
+            )
+        )
         f[kernels[-1]][0, 0, 0, 0] += 0.5
     loaded = joblib.load(tmp_path / "model.joblib")
-    with pytest.raises(ValueError, match="but this KerasImageFeatures was fitted with .*: they "
-                                         "changed since fit.*embed_weights=True"):
+    with pytest.raises(
+        ValueError,
+        match="but this KerasImageFeatures was fitted with .*: they "
+        "changed since fit.*embed_weights=True",
+    ):
         loaded.predict(images)
     lite0_weights_file.unlink()
     with pytest.raises(ValueError, match="weights file .*lite0.weights.h5 does not exist"):
@@ -141,8 +160,10 @@ def test_pretrained_word_vectors_are_pickled_by_reference(tmp_path, capsys):
     by_reference = dumped_size(embedder, tmp_path / "reference.joblib")
     embedded = dumped_size(embedder.set_params(embed_weights=True), tmp_path / "embedded.joblib")
     with capsys.disabled():
-        print(f"\nGloVe 6B 50-d embedder pickle: {by_reference / 1024:.1f} KiB by reference, "
-              f"{embedded / MB:.0f} MiB with embed_weights=True")
+        print(
+            f"\nGloVe 6B 50-d embedder pickle: {by_reference / 1024:.1f} KiB by reference, "
+            f"{embedded / MB:.0f} MiB with embed_weights=True"
+        )
     assert by_reference < 20 * 1024 and embedded > 80 * MB
     fresh = call_saved_in_fresh_process(tmp_path / "reference.joblib", "transform", docs, tmp_path)
     np.testing.assert_array_equal(fresh, embedder.transform(docs))
@@ -161,7 +182,10 @@ def test_changed_word_vectors_file_is_a_clear_error_on_load(tmp_path):
     )
     vectors.write_text("3 2\ngood 0.5 1.0\nbad -0.5 -1.0\nfilm 0.2 0.0\n")
     loaded = joblib.load(tmp_path / "model.joblib")  # the vectors are read on first use
-    with pytest.raises(ValueError, match=r"^the weights from pretrained vectors '.*vectors.txt' "
-                                         r"have SHA-256 \w{16}\.\.\., but this Word2VecEmbedder "
-                                         r"was fitted with \w{16}\.\.\.: they changed since fit"):
+    with pytest.raises(
+        ValueError,
+        match=r"^the weights from pretrained vectors '.*vectors.txt' "
+        r"have SHA-256 \w{16}\.\.\., but this Word2VecEmbedder "
+        r"was fitted with \w{16}\.\.\.: they changed since fit",
+    ):
         loaded.transform(["good film"])

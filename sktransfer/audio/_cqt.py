@@ -29,8 +29,11 @@ def _plan(sr, hop_length, tuning, n_bins, bins_per_octave, dtype):
     n_filters = min(bins_per_octave, n_bins)
     fmin = librosa.note_to_hz("C1") * 2.0 ** (tuning / bins_per_octave)
     freqs = librosa.interval_frequencies(
-        n_bins=n_bins, fmin=fmin, intervals="equal",
-        bins_per_octave=bins_per_octave, sort=True,
+        n_bins=n_bins,
+        fmin=fmin,
+        intervals="equal",
+        bins_per_octave=bins_per_octave,
+        sort=True,
     )
     alpha = librosa.filters._relative_bandwidth(freqs=freqs)
     lengths, filter_cutoff = librosa.filters.wavelet_lengths(
@@ -44,7 +47,7 @@ def _plan(sr, hop_length, tuning, n_bins, bins_per_octave, dtype):
         )
     # Early downsampling changes the rate and hop the octaves start from; run it
     # on a dummy signal long enough to learn both (the decision ignores samples).
-    probe = np.zeros(2 ** 12, dtype=np.float32)
+    probe = np.zeros(2**12, dtype=np.float32)
     _, oct_sr, oct_hop = getattr(_constantq, "__early_downsample")(
         probe, sr, hop_length, _RES_TYPE, n_octaves, nyquist, filter_cutoff, True
     )
@@ -54,8 +57,15 @@ def _plan(sr, hop_length, tuning, n_bins, bins_per_octave, dtype):
     for i in range(n_octaves):
         sl = slice(-n_filters, None) if i == 0 else slice(-n_filters * (i + 1), -n_filters * i)
         fft_basis, n_fft, _ = vqt_filter_fft(
-            oct_sr, freqs[sl], 1, 1, 0.01, window="hann", gamma=0,
-            dtype=dtype, alpha=alpha[sl],
+            oct_sr,
+            freqs[sl],
+            1,
+            1,
+            0.01,
+            window="hann",
+            gamma=0,
+            dtype=dtype,
+            alpha=alpha[sl],
         )
         fft_basis[:] *= np.sqrt(sr / early_factor / oct_sr)
         halve = oct_hop % 2 == 0
@@ -64,8 +74,12 @@ def _plan(sr, hop_length, tuning, n_bins, bins_per_octave, dtype):
             oct_hop //= 2
             oct_sr /= 2.0
     final_lengths, _ = librosa.filters.wavelet_lengths(
-        freqs=freqs, sr=sr / early_factor, window="hann", filter_scale=1,
-        gamma=0, alpha=alpha,
+        freqs=freqs,
+        sr=sr / early_factor,
+        window="hann",
+        filter_scale=1,
+        gamma=0,
+        alpha=alpha,
     )
     return early_factor, tuple(octaves), np.sqrt(final_lengths)[:, np.newaxis]
 
@@ -82,8 +96,13 @@ def _filter_response(y, n_fft, hop_length, fft_basis, dtype):
     if not center:
         y = np.pad(y, n_fft // 2, mode=_PAD_MODE)
     D = librosa.stft(
-        y, n_fft=n_fft, hop_length=hop_length, window="ones", center=center,
-        pad_mode=_PAD_MODE, dtype=dtype,
+        y,
+        n_fft=n_fft,
+        hop_length=hop_length,
+        window="ones",
+        center=center,
+        pad_mode=_PAD_MODE,
+        dtype=dtype,
     )
     return fft_basis.dot(D)
 
@@ -120,8 +139,13 @@ def cqt(y, *, sr, hop_length, tuning, n_bins, bins_per_octave):
     """
     if not _HAS_HELPERS:  # pragma: no cover - depends on the installed librosa
         return librosa.cqt(
-            y, sr=sr, hop_length=hop_length, tuning=tuning, n_bins=n_bins,
-            bins_per_octave=bins_per_octave, res_type=_RES_TYPE,
+            y,
+            sr=sr,
+            hop_length=hop_length,
+            tuning=tuning,
+            n_bins=n_bins,
+            bins_per_octave=bins_per_octave,
+            res_type=_RES_TYPE,
         )
     dtype = librosa.util.dtype_r2c(y.dtype)
     early_factor, octaves, sqrt_lengths = _plan(

@@ -35,9 +35,9 @@ def _clip_row(index, item, *, load_kw, block_kw, stats, on_error):
     frames = spectral_blocks(y, **block_kw)
     # ``np.mean(block.T, axis=0)`` is how the reference recipe averages; the
     # same expression keeps the summation order, hence the same float32 digits.
-    row = np.concatenate([
-        STATS[stat](block.T, axis=0) for block in frames.values() for stat in stats
-    ]).astype(np.float32)
+    row = np.concatenate(
+        [STATS[stat](block.T, axis=0) for block in frames.values() for stat in stats]
+    ).astype(np.float32)
     if not np.all(np.isfinite(row)):
         message = f"{describe_item('clip', index, item)}: features are not finite"
         if on_error == "raise":
@@ -221,7 +221,9 @@ class AudioSpectralFeatures(FeatureExtractor):
         return self._load_weights(None), None
 
     def _load_weights(self, embedded):
-        return analysis_filters(sr=self.sr, n_fft=self.n_fft, n_mels=self.n_mels, n_mfcc=self.n_mfcc)
+        return analysis_filters(
+            sr=self.sr, n_fft=self.n_fft, n_mels=self.n_mels, n_mfcc=self.n_mfcc
+        )
 
     @staticmethod
     def _weights_digest(filters):
@@ -245,29 +247,47 @@ class AudioSpectralFeatures(FeatureExtractor):
 
     def _load_settings(self):
         return dict(
-            sr=self.sr, input_sr=self.input_sr or self.sr, offset=self.offset,
-            duration=self.duration, min_samples=self.n_fft,
+            sr=self.sr,
+            input_sr=self.input_sr or self.sr,
+            offset=self.offset,
+            duration=self.duration,
+            min_samples=self.n_fft,
         )
 
     def _block_settings(self):
         return dict(
-            sr=self.sr, blocks=tuple(self.blocks), n_mfcc=self.n_mfcc,
-            n_mels=self.n_mels, n_fft=self.n_fft, hop_length=self.hop_length,
+            sr=self.sr,
+            blocks=tuple(self.blocks),
+            n_mfcc=self.n_mfcc,
+            n_mels=self.n_mels,
+            n_fft=self.n_fft,
+            hop_length=self.hop_length,
         )
 
     def _output_settings(self):
-        return {"load": self._load_settings(), "blocks": self._block_settings(),
-                "stats": list(self.stats)}
+        return {
+            "load": self._load_settings(),
+            "blocks": self._block_settings(),
+            "stats": list(self.stats),
+        }
 
     def _extract(self, clips, indices, weights):
         """Features of ``clips[indices]``: their rows, and failures by index."""
         row_of = partial(
-            _clip_row_of_pair, load_kw=self._load_settings(), block_kw=self._block_settings(),
-            stats=tuple(self.stats), on_error=self.on_error,
+            _clip_row_of_pair,
+            load_kw=self._load_settings(),
+            block_kw=self._block_settings(),
+            stats=tuple(self.stats),
+            on_error=self.on_error,
         )
         rows = parallel_map(
-            row_of, [(int(i), clips[i]) for i in indices], n_jobs=self.n_jobs,
-            verbose=self.verbose, desc="audio features", blas_threads=1, prefer="threads",
+            row_of,
+            [(int(i), clips[i]) for i in indices],
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
+            desc="audio features",
+            blas_threads=1,
+            prefer="threads",
         )
         out = np.full((len(rows), self.n_features_out_), np.nan, dtype=np.float32)
         failures = {}

@@ -103,9 +103,7 @@ def load_clip(item, *, sr, input_sr, offset, duration, min_samples):
         bad = int(np.flatnonzero(~np.isfinite(y))[0])
         raise ValueError(f"contains NaN or infinite samples (first at sample {bad})")
     if not np.any(y):
-        raise ValueError(
-            f"silent: all {y.size} samples ({y.size / sr:.3f} s at {sr} Hz) are zero"
-        )
+        raise ValueError(f"silent: all {y.size} samples ({y.size / sr:.3f} s at {sr} Hz) are zero")
     if y.size < min_samples:
         raise ValueError(
             f"too short: {y.size} samples ({y.size / sr:.3f} s at {sr} Hz), fewer "

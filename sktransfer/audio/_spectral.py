@@ -101,8 +101,11 @@ def _harmonic(y, D, magnitude, *, n_fft, hop_length):
     perc = median_filter(magnitude, HPSS_KERNEL, axis=-2)
     mask = librosa.util.softmask(harm, perc * 1.0, power=2.0, split_zeros=True)
     return librosa.istft(
-        (magnitude * mask) * phase, dtype=y.dtype, n_fft=n_fft,
-        hop_length=hop_length, length=y.shape[-1],
+        (magnitude * mask) * phase,
+        dtype=y.dtype,
+        n_fft=n_fft,
+        hop_length=hop_length,
+        length=y.shape[-1],
     )
 
 
@@ -110,15 +113,25 @@ def _tonnetz(y, *, sr, hop_length):
     """``librosa.feature.tonnetz(y=y, sr=sr, hop_length=hop_length)``."""
     n_bins = CQT_OCTAVES * CQT_BINS_PER_OCTAVE
     tuning = librosa.estimate_tuning(y=y, sr=sr, bins_per_octave=CQT_BINS_PER_OCTAVE)
-    C = np.abs(cqt(
-        y, sr=sr, hop_length=hop_length, tuning=tuning, n_bins=n_bins,
-        bins_per_octave=CQT_BINS_PER_OCTAVE,
-    ))
-    chroma = np.einsum("cf,...ft->...ct", _cq_to_chroma(n_bins, CQT_BINS_PER_OCTAVE), C, optimize=True)
+    C = np.abs(
+        cqt(
+            y,
+            sr=sr,
+            hop_length=hop_length,
+            tuning=tuning,
+            n_bins=n_bins,
+            bins_per_octave=CQT_BINS_PER_OCTAVE,
+        )
+    )
+    chroma = np.einsum(
+        "cf,...ft->...ct", _cq_to_chroma(n_bins, CQT_BINS_PER_OCTAVE), C, optimize=True
+    )
     chroma[chroma < 0.0] = 0.0
     chroma = librosa.util.normalize(chroma, norm=np.inf, axis=-2)
     return np.einsum(
-        "pc,...ci->...pi", _tonnetz_basis(), librosa.util.normalize(chroma, norm=1, axis=-2),
+        "pc,...ci->...pi",
+        _tonnetz_basis(),
+        librosa.util.normalize(chroma, norm=1, axis=-2),
         optimize=True,
     )
 
@@ -155,7 +168,7 @@ def spectral_blocks(y, *, sr, blocks, n_mfcc, n_mels, n_fft, hop_length):
     magnitude = np.abs(D)
     out = {}
     if "mfcc" in blocks or "mel" in blocks:
-        power = magnitude ** 2.0
+        power = magnitude**2.0
         mel = np.einsum("...ft,mf->...mt", power, _mel_basis(sr, n_fft, n_mels), optimize=True)
         if "mel" in blocks:
             out["mel"] = mel
@@ -164,7 +177,9 @@ def spectral_blocks(y, *, sr, blocks, n_mfcc, n_mels, n_fft, hop_length):
             out["mfcc"] = scipy.fft.dct(log_mel, axis=-2, type=2, norm="ortho")[..., :n_mfcc, :]
     if "chroma" in blocks:
         tuning = librosa.estimate_tuning(S=magnitude, sr=sr, bins_per_octave=N_CHROMA)
-        raw = np.einsum("cf,...ft->...ct", _chroma_basis(sr, n_fft, tuning), magnitude, optimize=True)
+        raw = np.einsum(
+            "cf,...ft->...ct", _chroma_basis(sr, n_fft, tuning), magnitude, optimize=True
+        )
         out["chroma"] = librosa.util.normalize(raw, norm=np.inf, axis=-2)
     if "contrast" in blocks:
         out["contrast"] = librosa.feature.spectral_contrast(S=magnitude, sr=sr, n_fft=n_fft)

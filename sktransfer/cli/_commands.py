@@ -41,7 +41,9 @@ def _head_size(text):
 def _lstm_units(text):
     if text.isdigit() and int(text) > 0:
         return int(text)
-    raise argparse.ArgumentTypeError(f"{text!r} is not a number of LSTM units: give a positive integer")
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is not a number of LSTM units: give a positive integer"
+    )
 
 
 def _trainable_layers(text):
@@ -54,39 +56,74 @@ def _trainable_layers(text):
 
 def _add_fit_parser(commands):
     fit = commands.add_parser(
-        "fit", help="train a transfer model on a folder or CSV of labelled files or texts",
+        "fit",
+        help="train a transfer model on a folder or CSV of labelled files or texts",
         description="Train a transfer-learning classifier on labelled images, audio or texts, "
-                    "measure it, save it and write a report folder.",
+        "measure it, save it and write a report folder.",
     )
-    fit.add_argument("data", metavar="DATA",
-                     help="a folder with one subfolder per class, or a CSV file with the "
-                          "columns path,label or text,label")
+    fit.add_argument(
+        "data",
+        metavar="DATA",
+        help="a folder with one subfolder per class, or a CSV file with the "
+        "columns path,label or text,label",
+    )
     fit.add_argument("--out", required=True, help="the model file to write, e.g. model.joblib")
-    fit.add_argument("--report", help="report folder (default: <model stem>-report next to the model)")
-    fit.add_argument("--modality", choices=("image", "audio", "text"),
-                     help="the kind of data (default: from the file extensions)")
-    fit.add_argument("--backbone", default="efficientnet_lite0",
-                     help="image backbone (default: %(default)s)")
-    fit.add_argument("--input-size", type=int, help="image side in pixels (default: the backbone's)")
-    fit.add_argument("--head-size", type=_head_size, action="append",
-                     help="images and audio: hidden layer sizes of the dense head, e.g. 128 or "
-                          "256,64, or none; repeat it to give the --grid candidates")
-    fit.add_argument("--lstm-units", type=_lstm_units, action="append", metavar="N",
-                     help="texts: units of the LSTM head; repeat it to give the --grid candidates")
-    fit.add_argument("--trainable-layers", type=_trainable_layers, action="append",
-                     help="images: fine-tune this many top backbone layers (a number or all); "
-                          "repeat it to give the --grid candidates")
+    fit.add_argument(
+        "--report", help="report folder (default: <model stem>-report next to the model)"
+    )
+    fit.add_argument(
+        "--modality",
+        choices=("image", "audio", "text"),
+        help="the kind of data (default: from the file extensions)",
+    )
+    fit.add_argument(
+        "--backbone", default="efficientnet_lite0", help="image backbone (default: %(default)s)"
+    )
+    fit.add_argument(
+        "--input-size", type=int, help="image side in pixels (default: the backbone's)"
+    )
+    fit.add_argument(
+        "--head-size",
+        type=_head_size,
+        action="append",
+        help="images and audio: hidden layer sizes of the dense head, e.g. 128 or "
+        "256,64, or none; repeat it to give the --grid candidates",
+    )
+    fit.add_argument(
+        "--lstm-units",
+        type=_lstm_units,
+        action="append",
+        metavar="N",
+        help="texts: units of the LSTM head; repeat it to give the --grid candidates",
+    )
+    fit.add_argument(
+        "--trainable-layers",
+        type=_trainable_layers,
+        action="append",
+        help="images: fine-tune this many top backbone layers (a number or all); "
+        "repeat it to give the --grid candidates",
+    )
     fit.add_argument("--epochs", type=int, help="maximum training epochs (default: the head's)")
-    fit.add_argument("--cv", type=int, metavar="K",
-                     help="measure by K-fold cross-validation instead of a held-out split; the "
-                          "saved model is then fitted on all the data")
-    fit.add_argument("--grid", action="store_true",
-                     help=f"choose freeze depth and head size (hidden layer sizes or LSTM units) by "
-                          f"{GRID_FOLDS}-fold grid search")
-    fit.add_argument("--cache", metavar="DIR",
-                     help="keep the extracted features in DIR, so that this and later runs "
-                          "extract each file once (default: with --cv or --grid, a temporary "
-                          "folder for this run)")
+    fit.add_argument(
+        "--cv",
+        type=int,
+        metavar="K",
+        help="measure by K-fold cross-validation instead of a held-out split; the "
+        "saved model is then fitted on all the data",
+    )
+    fit.add_argument(
+        "--grid",
+        action="store_true",
+        help=f"choose freeze depth and head size (hidden layer sizes or LSTM units) by "
+        f"{GRID_FOLDS}-fold grid search",
+    )
+    fit.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="keep the extracted features in DIR, so that this and later runs "
+        "extract each file once (default: with --cv or --grid, a temporary "
+        "folder for this run)",
+    )
     fit.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (default: all cores)")
     fit.add_argument("--random-state", type=int, help="seed for repeatable splits and training")
     fit.add_argument("--quiet", action="store_true", help="no progress messages or bars")
@@ -94,29 +131,40 @@ def _add_fit_parser(commands):
 
 def _add_predict_parser(commands):
     predict = commands.add_parser(
-        "predict", help="classify files, folders or texts with a saved model",
+        "predict",
+        help="classify files, folders or texts with a saved model",
         description="Classify inputs with a model file; prints CSV rows input,prediction.",
     )
     predict.add_argument("model", metavar="MODEL", help="a model file written by sktransfer fit")
-    predict.add_argument("inputs", metavar="INPUT", nargs="+",
-                         help="files or folders (scanned at any depth); for a text model also "
-                              "text files with one document per line, or the texts themselves")
-    predict.add_argument("--proba", action="store_true",
-                         help="add a probability column per class")
+    predict.add_argument(
+        "inputs",
+        metavar="INPUT",
+        nargs="+",
+        help="files or folders (scanned at any depth); for a text model also "
+        "text files with one document per line, or the texts themselves",
+    )
+    predict.add_argument("--proba", action="store_true", help="add a probability column per class")
     predict.add_argument("--out", help="write the CSV to this file instead of printing it")
-    predict.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (default: all cores)")
+    predict.add_argument(
+        "--n-jobs", type=int, default=-1, help="parallel jobs (default: all cores)"
+    )
     predict.add_argument("--quiet", action="store_true", help="no progress messages or bars")
 
 
 def _add_evaluate_parser(commands):
     evaluate = commands.add_parser(
-        "evaluate", help="score a saved model on labelled data",
+        "evaluate",
+        help="score a saved model on labelled data",
         description="Print the accuracy and per-class report of a model file on labelled data.",
     )
     evaluate.add_argument("model", metavar="MODEL", help="a model file written by sktransfer fit")
     evaluate.add_argument("data", metavar="DATA", help="labelled data, as for sktransfer fit")
-    evaluate.add_argument("--confusion-matrix", metavar="PNG", help="also draw the confusion matrix")
-    evaluate.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (default: all cores)")
+    evaluate.add_argument(
+        "--confusion-matrix", metavar="PNG", help="also draw the confusion matrix"
+    )
+    evaluate.add_argument(
+        "--n-jobs", type=int, default=-1, help="parallel jobs (default: all cores)"
+    )
     evaluate.add_argument("--quiet", action="store_true", help="no progress messages or bars")
 
 
@@ -151,11 +199,15 @@ def _check_options(args, modality):
             "--head-size, --lstm-units and --trainable-layers take several values only with --grid"
         )
     if head_sizes and modality == "text":
-        raise ValueError("--head-size is for the dense heads of image and audio models; a text "
-                         "model's head is an LSTM: give --lstm-units")
+        raise ValueError(
+            "--head-size is for the dense heads of image and audio models; a text "
+            "model's head is an LSTM: give --lstm-units"
+        )
     if lstm_units and modality != "text":
-        raise ValueError(f"--lstm-units is for text data, not {modality}: give --head-size for "
-                         "the dense head's hidden layers")
+        raise ValueError(
+            f"--lstm-units is for text data, not {modality}: give --head-size for "
+            "the dense head's hidden layers"
+        )
     if depths and modality != "image":
         raise ValueError(f"--trainable-layers is for image data, not {modality}")
     if (args.backbone != "efficientnet_lite0" or args.input_size) and modality != "image":
@@ -177,19 +229,24 @@ def _configure_pipeline(args, modality, cache=None):
     depths = args.trainable_layers or []
     fine_tune = modality == "image" and (args.grid or depths)
     pipeline = build_pipeline(
-        modality, backbone=args.backbone, input_size=args.input_size,
+        modality,
+        backbone=args.backbone,
+        input_size=args.input_size,
         hidden_layer_sizes=head_sizes[0] if head_sizes else None,
         lstm_units=lstm_units[0] if lstm_units else None,
         trainable_layers=(depths[0] if depths else 0) if fine_tune else None,
-        epochs=args.epochs, n_jobs=args.n_jobs, random_state=args.random_state,
+        epochs=args.epochs,
+        n_jobs=args.n_jobs,
+        random_state=args.random_state,
         verbose=0 if args.quiet else 1,
     )
     if cache is not None and "features" in pipeline.named_steps:
         pipeline.set_params(features__cache=cache)
     if not args.grid:
         return pipeline
-    grid = parameter_grid(modality, hidden_layer_sizes=head_sizes, lstm_units=lstm_units,
-                          trainable_layers=depths)
+    grid = parameter_grid(
+        modality, hidden_layer_sizes=head_sizes, lstm_units=lstm_units, trainable_layers=depths
+    )
     folds = StratifiedKFold(GRID_FOLDS, shuffle=True, random_state=args.random_state)
     return GridSearchCV(pipeline, grid, cv=folds, error_score="raise")
 
@@ -212,26 +269,44 @@ def _measure(args, estimator, X, y, classes):
     from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
 
     if args.cv:
-        folds = list(StratifiedKFold(args.cv, shuffle=True, random_state=args.random_state).split(X, y))
+        folds = list(
+            StratifiedKFold(args.cv, shuffle=True, random_state=args.random_state).split(X, y)
+        )
         _say(args, f"{args.cv}-fold cross-validation ...")
         y_pred = cross_val_predict(estimator, X, y, cv=folds)
         scores = [float(np.mean(y_pred[test] == y[test])) for _, test in folds]
         _say(args, f"fitting the final model on all {len(y)} examples ...")
         final, fit_seconds = _timed_fit(estimator, X, y)
-        return final, y, y_pred, {
-            "evaluation": f"{args.cv}-fold cross-validation", "cv_scores": scores,
-            "accuracy_mean": float(np.mean(scores)), "accuracy_std": float(np.std(scores)),
-            "n_train": len(y), "fit_seconds": fit_seconds,
-        }
+        return (
+            final,
+            y,
+            y_pred,
+            {
+                "evaluation": f"{args.cv}-fold cross-validation",
+                "cv_scores": scores,
+                "accuracy_mean": float(np.mean(scores)),
+                "accuracy_std": float(np.std(scores)),
+                "n_train": len(y),
+                "fit_seconds": fit_seconds,
+            },
+        )
     n_test = max(math.ceil(HOLDOUT_FRACTION * len(y)), len(classes))
-    train, test = train_test_split(np.arange(len(y)), test_size=n_test, stratify=y,
-                                   random_state=args.random_state)
+    train, test = train_test_split(
+        np.arange(len(y)), test_size=n_test, stratify=y, random_state=args.random_state
+    )
     _say(args, f"fitting on {len(train)} examples, holding out {len(test)} ...")
     final, fit_seconds = _timed_fit(estimator, X[train], y[train])
-    return final, y[test], final.predict(X[test]), {
-        "evaluation": "held-out split", "n_train": len(train), "n_test": len(test),
-        "fit_seconds": fit_seconds,
-    }
+    return (
+        final,
+        y[test],
+        final.predict(X[test]),
+        {
+            "evaluation": "held-out split",
+            "n_train": len(train),
+            "n_test": len(test),
+            "fit_seconds": fit_seconds,
+        },
+    )
 
 
 def _fit(args):
@@ -248,7 +323,8 @@ def _fit(args):
     _check_options(args, data.modality)
     scheme = f"{args.cv}-fold cross-validation" if args.cv else "a held-out split"
     check_enough_examples(
-        data, _min_per_class(args.cv, args.grid),
+        data,
+        _min_per_class(args.cv, args.grid),
         why=f"{scheme}{' with a grid search' if args.grid else ''} and early stopping",
     )
     X, y, classes = np.asarray(data.items, dtype=object), np.asarray(data.labels), data.classes
@@ -265,31 +341,51 @@ def _fit(args):
     summary = classification_summary(y_true, y_pred, classes)
     head = pipeline.named_steps["head"]
     metrics = {
-        "sktransfer_version": __version__, "data": str(data.source), "modality": data.modality,
-        "n_examples": len(y), "n_classes": len(classes),
+        "sktransfer_version": __version__,
+        "data": str(data.source),
+        "modality": data.modality,
+        "n_examples": len(y),
+        "n_classes": len(classes),
         "class_counts": {c: int(np.sum(y == c)) for c in classes},
-        **measured, **summary,
+        **measured,
+        **summary,
         "epochs_trained": len(head.history_["loss"]),
         "best_epoch": getattr(head, "best_epoch_", None),
         "total_seconds": time.perf_counter() - started,
     }
-    params = {"pipeline": [[name, type(step).__name__] for name, step in pipeline.steps],
-              "parameters": jsonable_parameters(pipeline)}
+    params = {
+        "pipeline": [[name, type(step).__name__] for name, step in pipeline.steps],
+        "parameters": jsonable_parameters(pipeline),
+    }
     if args.grid:
         results = final.cv_results_
         params["grid"] = {
-            "param_grid": final.param_grid, "best_params": final.best_params_,
+            "param_grid": final.param_grid,
+            "best_params": final.best_params_,
             "best_score": float(final.best_score_),
-            "candidates": [{"params": p, "mean_score": float(m), "std_score": float(s)}
-                           for p, m, s in zip(results["params"], results["mean_test_score"],
-                                              results["std_test_score"])],
+            "candidates": [
+                {"params": p, "mean_score": float(m), "std_score": float(s)}
+                for p, m, s in zip(
+                    results["params"], results["mean_test_score"], results["std_test_score"]
+                )
+            ],
         }
     report = Path(args.report) if args.report else model_path.with_name(f"{model_path.stem}-report")
-    write_report(report, metrics=metrics, params=params, y_true=y_true, y_pred=y_pred,
-                 classes=classes, head=head, title=measured["evaluation"])
+    write_report(
+        report,
+        metrics=metrics,
+        params=params,
+        y_true=y_true,
+        y_pred=y_pred,
+        classes=classes,
+        head=head,
+        title=measured["evaluation"],
+    )
     if args.cv:
-        print(f"cross-validated accuracy {measured['accuracy_mean']:.3f} ± "
-              f"{measured['accuracy_std']:.3f} ({args.cv} folds)")
+        print(
+            f"cross-validated accuracy {measured['accuracy_mean']:.3f} ± "
+            f"{measured['accuracy_std']:.3f} ({args.cv} folds)"
+        )
     else:
         print(f"held-out accuracy {summary['accuracy']:.3f} on {measured['n_test']} examples")
     if args.grid:
@@ -350,9 +446,9 @@ def _predict(args):
 def _evaluate(args):
     import numpy as np
 
+    from ..plots import plot_confusion_matrix
     from ._labelled_data import read_labelled_data
     from ._model_file import load_model
-    from ..plots import plot_confusion_matrix
     from ._report import classification_summary, format_summary
 
     saved = load_model(args.model)
@@ -369,8 +465,13 @@ def _evaluate(args):
     y_pred = saved.pipeline.predict(np.asarray(data.items, dtype=object))
     print(format_summary(classification_summary(data.labels, y_pred, saved.classes)))
     if args.confusion_matrix:
-        path = plot_confusion_matrix(data.labels, y_pred, args.confusion_matrix,
-                                     labels=saved.classes, title=f"Confusion matrix, {data.source}")
+        path = plot_confusion_matrix(
+            data.labels,
+            y_pred,
+            args.confusion_matrix,
+            labels=saved.classes,
+            title=f"Confusion matrix, {data.source}",
+        )
         print(f"confusion matrix written to {path}")
 
 
@@ -384,11 +485,16 @@ def main(argv=None):
     demo = commands.add_parser(
         "demo", help="train transfer pipelines and baselines on offline data, print a table"
     )
-    demo.add_argument("--out", default="sktransfer-demo", help="output folder (default: %(default)s)")
+    demo.add_argument(
+        "--out", default="sktransfer-demo", help="output folder (default: %(default)s)"
+    )
     demo.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (default: all cores)")
     demo.add_argument("--quiet", action="store_true", help="print only the results table")
-    demo.add_argument("--small", action="store_true",
-                      help="fewer labels, test items and repeats: about a minute, less precise")
+    demo.add_argument(
+        "--small",
+        action="store_true",
+        help="fewer labels, test items and repeats: about a minute, less precise",
+    )
     _add_fit_parser(commands)
     _add_predict_parser(commands)
     _add_evaluate_parser(commands)

@@ -78,8 +78,7 @@ def modality_of(path):
             return modality
     known = ", ".join(ext for extensions in EXTENSIONS.values() for ext in extensions)
     raise LabelledDataError(
-        f"'{path}' is not a supported file: its extension {suffix or '(none)'!r} is none of "
-        f"{known}"
+        f"'{path}' is not a supported file: its extension {suffix or '(none)'!r} is none of {known}"
     )
 
 
@@ -95,8 +94,11 @@ def check_modality(paths, modality=None, *, where):
         if modality is None:
             modality, first = found, path
         elif found != modality:
-            expected = (f"'{first}' in {where} is {_a(modality)} file" if first is not None
-                        else f"{where} takes {modality} files")
+            expected = (
+                f"'{first}' in {where} is {_a(modality)} file"
+                if first is not None
+                else f"{where} takes {modality} files"
+            )
             raise LabelledDataError(
                 f"'{path}' is {_a(found)} file, but {expected}; keep to one modality"
             )
@@ -121,7 +123,9 @@ def read_text_file(path):
     try:
         return Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise LabelledDataError(f"'{path}' is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+        raise LabelledDataError(
+            f"'{path}' is not UTF-8 text: {exc.reason} at byte {exc.start}"
+        ) from None
 
 
 def read_labelled_data(path, modality=None):
@@ -161,7 +165,9 @@ def read_labelled_data(path, modality=None):
     ('text', ['dull', 'great fun', 'lovely'], ['neg', 'pos', 'pos'])
     """
     if modality is not None and modality not in MODALITIES:
-        raise LabelledDataError(f"unknown modality {modality!r}; choose from {', '.join(MODALITIES)}")
+        raise LabelledDataError(
+            f"unknown modality {modality!r}; choose from {', '.join(MODALITIES)}"
+        )
     path = Path(path)
     if not path.exists():
         raise LabelledDataError(f"'{path}' does not exist")
@@ -182,7 +188,9 @@ def _read_folder(folder, modality):
             "named after its class"
         )
     paths, labels = [], []
-    for class_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for class_dir in sorted(
+        p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
+    ):
         files = visible_files(class_dir)
         paths.extend(files)
         labels.extend([class_dir.name] * len(files))
@@ -202,9 +210,13 @@ def _read_csv(csv_path, modality):
         try:
             rows = list(csv.reader(stream))
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise LabelledDataError(f"'{csv_path}' is not a readable UTF-8 CSV file: {exc}") from None
+            raise LabelledDataError(
+                f"'{csv_path}' is not a readable UTF-8 CSV file: {exc}"
+            ) from None
     if not rows:
-        raise LabelledDataError(f"'{csv_path}' is empty: expected a header row 'path,label' or 'text,label'")
+        raise LabelledDataError(
+            f"'{csv_path}' is empty: expected a header row 'path,label' or 'text,label'"
+        )
     header = [name.strip().lower() for name in rows[0]]
     if "label" not in header or ("path" in header) == ("text" in header):
         raise LabelledDataError(
@@ -233,7 +245,9 @@ def _read_csv(csv_path, modality):
             raise LabelledDataError(
                 f"'{csv_path}' holds texts (a 'text' column), not {modality} files"
             )
-        return LabelledData(items, labels, "text", csv_path, [f"row {i}" for i in range(1, len(items) + 1)])
+        return LabelledData(
+            items, labels, "text", csv_path, [f"row {i}" for i in range(1, len(items) + 1)]
+        )
     paths = [csv_path.parent / item.strip() for item in items]
     for line, path in enumerate(paths, start=2):
         if not path.is_file():

@@ -42,23 +42,33 @@ def text_embedder(*, n_jobs=None, random_state=None):
 
     if glove_installed():
         return Word2VecEmbedder(pretrained="glove-6b-50d")
-    return Word2VecEmbedder(vector_size=50, min_count=1,
-                            n_jobs=1 if random_state is not None else n_jobs)
+    return Word2VecEmbedder(
+        vector_size=50, min_count=1, n_jobs=1 if random_state is not None else n_jobs
+    )
 
 
 def _check_head_parameters(modality, *, hidden_layer_sizes, lstm_units):
     """ValueError when a dense-head parameter is given for text, or ``lstm_units`` for a dense head."""
     if hidden_layer_sizes is not None and modality == "text":
-        raise ValueError("hidden_layer_sizes is for the dense heads of image and audio models; "
-                         "a text model's head is an LSTM: give lstm_units")
+        raise ValueError(
+            "hidden_layer_sizes is for the dense heads of image and audio models; "
+            "a text model's head is an LSTM: give lstm_units"
+        )
     if lstm_units is not None and modality != "text":
-        raise ValueError(f"lstm_units is for text models, not {modality}: "
-                         "give hidden_layer_sizes")
+        raise ValueError(f"lstm_units is for text models, not {modality}: give hidden_layer_sizes")
 
 
 def build_pipeline(
-    modality, *, backbone="efficientnet_lite0", input_size=None, hidden_layer_sizes=None,
-    lstm_units=None, trainable_layers=None, epochs=None, n_jobs=None, random_state=None,
+    modality,
+    *,
+    backbone="efficientnet_lite0",
+    input_size=None,
+    hidden_layer_sizes=None,
+    lstm_units=None,
+    trainable_layers=None,
+    epochs=None,
+    n_jobs=None,
+    random_state=None,
     verbose=0,
 ):
     """The untrained pipeline for ``modality``, ending in a step named ``"head"``.
@@ -102,7 +112,10 @@ def build_pipeline(
     16
     """
     from .. import (
-        AudioSpectralFeatures, DenseHeadClassifier, FineTuneImageClassifier, KerasImageFeatures,
+        AudioSpectralFeatures,
+        DenseHeadClassifier,
+        FineTuneImageClassifier,
+        KerasImageFeatures,
         SequenceClassifier,
     )
 
@@ -119,25 +132,51 @@ def build_pipeline(
     if epochs is not None:
         head_kwargs["epochs"] = epochs
     if modality == "image" and trainable_layers is not None:
-        return Pipeline([("head", FineTuneImageClassifier(
-            backbone=backbone, input_size=input_size, trainable_layers=trainable_layers,
-            n_jobs=n_jobs, **head_kwargs,
-        ))])
+        return Pipeline(
+            [
+                (
+                    "head",
+                    FineTuneImageClassifier(
+                        backbone=backbone,
+                        input_size=input_size,
+                        trainable_layers=trainable_layers,
+                        n_jobs=n_jobs,
+                        **head_kwargs,
+                    ),
+                )
+            ]
+        )
     if modality == "image":
-        return Pipeline([
-            ("features", KerasImageFeatures(backbone=backbone, input_size=input_size, n_jobs=n_jobs,
-                                            verbose=verbose)),
-            ("head", DenseHeadClassifier(**head_kwargs)),
-        ])
+        return Pipeline(
+            [
+                (
+                    "features",
+                    KerasImageFeatures(
+                        backbone=backbone, input_size=input_size, n_jobs=n_jobs, verbose=verbose
+                    ),
+                ),
+                ("head", DenseHeadClassifier(**head_kwargs)),
+            ]
+        )
     if modality == "audio":
-        return Pipeline([
-            ("features", AudioSpectralFeatures(n_jobs=n_jobs, verbose=verbose)),
-            ("scale", StandardScaler()),
-            ("head", DenseHeadClassifier(**head_kwargs)),
-        ])
-    return Pipeline([("head", SequenceClassifier(
-        embedder=text_embedder(n_jobs=n_jobs, random_state=random_state), **head_kwargs,
-    ))])
+        return Pipeline(
+            [
+                ("features", AudioSpectralFeatures(n_jobs=n_jobs, verbose=verbose)),
+                ("scale", StandardScaler()),
+                ("head", DenseHeadClassifier(**head_kwargs)),
+            ]
+        )
+    return Pipeline(
+        [
+            (
+                "head",
+                SequenceClassifier(
+                    embedder=text_embedder(n_jobs=n_jobs, random_state=random_state),
+                    **head_kwargs,
+                ),
+            )
+        ]
+    )
 
 
 def parameter_grid(modality, *, hidden_layer_sizes=(), lstm_units=(), trainable_layers=()):
@@ -171,13 +210,18 @@ def parameter_grid(modality, *, hidden_layer_sizes=(), lstm_units=(), trainable_
     """
     if modality not in ("image", "audio", "text"):
         raise ValueError(f"unknown modality {modality!r}")
-    _check_head_parameters(modality, hidden_layer_sizes=list(hidden_layer_sizes) or None,
-                           lstm_units=list(lstm_units) or None)
+    _check_head_parameters(
+        modality,
+        hidden_layer_sizes=list(hidden_layer_sizes) or None,
+        lstm_units=list(lstm_units) or None,
+    )
     if trainable_layers and modality != "image":
         raise ValueError(f"trainable_layers is for image models, not {modality}")
     if modality == "text":
-        return {"head__lstm_units": list(lstm_units or DEFAULT_GRID_LSTM_UNITS),
-                "head__trainable_embedding": [False, True]}
+        return {
+            "head__lstm_units": list(lstm_units or DEFAULT_GRID_LSTM_UNITS),
+            "head__trainable_embedding": [False, True],
+        }
     sizes = [tuple(sizes) for sizes in hidden_layer_sizes or DEFAULT_GRID_HIDDEN_LAYER_SIZES]
     grid = {"head__hidden_layer_sizes": sizes}
     if modality == "image":

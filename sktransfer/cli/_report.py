@@ -25,7 +25,12 @@ def classification_summary(y_true, y_pred, classes):
     return {
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "per_class": {
-            str(label): {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            str(label): {
+                "precision": float(p),
+                "recall": float(r),
+                "f1": float(f),
+                "support": int(s),
+            }
             for label, p, r, f, s in zip(classes, precision, recall, f1, support)
         },
     }
@@ -45,11 +50,15 @@ def format_summary(summary):
     per_class = summary["per_class"]
     n = sum(row["support"] for row in per_class.values())
     width = max(len("class"), *map(len, per_class))
-    lines = [f"accuracy {summary['accuracy']:.3f} on {n} examples",
-             f"{'class':<{width}}  precision  recall     f1  support"]
+    lines = [
+        f"accuracy {summary['accuracy']:.3f} on {n} examples",
+        f"{'class':<{width}}  precision  recall     f1  support",
+    ]
     for label, row in per_class.items():
-        lines.append(f"{label:<{width}}  {row['precision']:>9.3f}  {row['recall']:>6.3f}  "
-                     f"{row['f1']:>5.3f}  {row['support']:>7d}")
+        lines.append(
+            f"{label:<{width}}  {row['precision']:>9.3f}  {row['recall']:>6.3f}  "
+            f"{row['f1']:>5.3f}  {row['support']:>7d}"
+        )
     return "\n".join(lines)
 
 
@@ -93,11 +102,15 @@ def write_report(folder, *, metrics, params, y_true, y_pred, classes, head, titl
         written[name] = folder / name
         written[name].write_text(json.dumps(content, indent=2, default=_json_default) + "\n")
     written["confusion_matrix.png"] = plot_confusion_matrix(
-        y_true, y_pred, folder / "confusion_matrix.png", labels=classes,
+        y_true,
+        y_pred,
+        folder / "confusion_matrix.png",
+        labels=classes,
         title=f"Confusion matrix, {title}",
     )
     written["training_curve.png"] = plot_training_curve(
-        head.history_, folder / "training_curve.png",
+        head.history_,
+        folder / "training_curve.png",
         title=f"Training of the {type(head).__name__} (final model)",
         best_epoch=getattr(head, "best_epoch_", None),
     )

@@ -40,31 +40,46 @@ def format_table(rows):
     """
     header = ("task", "method", "accuracy", "fit time", "labels")
     lines = [
-        (r["task"], r["method"],
-         f"{r['accuracy']:.3f}" + ("" if r["accuracy_std"] is None else f" ± {r['accuracy_std']:.3f}"),
-         f"{r['fit_seconds']:.1f} s", str(r["labels_used"]))
+        (
+            r["task"],
+            r["method"],
+            f"{r['accuracy']:.3f}"
+            + ("" if r["accuracy_std"] is None else f" ± {r['accuracy_std']:.3f}"),
+            f"{r['fit_seconds']:.1f} s",
+            str(r["labels_used"]),
+        )
         for r in rows
     ]
     widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     rule = "  ".join("-" * w for w in widths)
-    return "\n".join([fmt.format(*header).rstrip(), rule,
-                      *(fmt.format(*line).rstrip() for line in lines)])
+    return "\n".join(
+        [fmt.format(*header).rstrip(), rule, *(fmt.format(*line).rstrip() for line in lines)]
+    )
 
 
 def _write_figures(result, out_dir):
     """The task's confusion matrix and learning curve as PNG files; return their paths."""
     confusion = result.confusion
-    paths = [plot_confusion_matrix(
-        confusion["y_true"], confusion["y_pred"], out_dir / f"{result.name}_confusion.png",
-        labels=confusion["labels"], title=confusion["title"],
-    )]
+    paths = [
+        plot_confusion_matrix(
+            confusion["y_true"],
+            confusion["y_pred"],
+            out_dir / f"{result.name}_confusion.png",
+            labels=confusion["labels"],
+            title=confusion["title"],
+        )
+    ]
     if result.learning_curves:
-        paths.append(plot_learning_curve(
-            result.learning_curves, out_dir / f"{result.name}_learning_curve.png",
-            title=f"{result.title}: learning curve",
-            xscale="log", chance=1 / len(confusion["labels"]),
-        ))
+        paths.append(
+            plot_learning_curve(
+                result.learning_curves,
+                out_dir / f"{result.name}_learning_curve.png",
+                title=f"{result.title}: learning curve",
+                xscale="log",
+                chance=1 / len(confusion["labels"]),
+            )
+        )
     return paths
 
 
@@ -115,8 +130,10 @@ def run_demo(out_dir="sktransfer-demo", *, small=False, n_jobs=-1, verbose=1):
         "seconds": time.perf_counter() - start,
         "rows": rows,
         "learning_curves": {
-            result.name: {method: dict(zip(("sizes", "mean", "std"), curve))
-                          for method, curve in result.learning_curves.items()}
+            result.name: {
+                method: dict(zip(("sizes", "mean", "std"), curve))
+                for method, curve in result.learning_curves.items()
+            }
             for result in results
         },
     }
@@ -125,6 +142,8 @@ def run_demo(out_dir="sktransfer-demo", *, small=False, n_jobs=-1, verbose=1):
     if verbose:
         print()
     print(format_table(rows))
-    print(f"\nresults written to {results_path}, figures to "
-          + ", ".join(path.name for path in figures))
+    print(
+        f"\nresults written to {results_path}, figures to "
+        + ", ".join(path.name for path in figures)
+    )
     return rows

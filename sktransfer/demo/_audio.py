@@ -52,35 +52,52 @@ def run(data_dir, *, small=False, n_jobs=-1, verbose=1):
     cv = GroupKFold(n_splits=4)
     task = f"spoken digits, unseen voices ({len(DIGITS)} classes)"
     if verbose:
-        print(f"audio: {len(paths)} spoken digits in {len(set(voices))} voices, "
-              f"{cv.get_n_splits()}-fold cross-validation by voice")
+        print(
+            f"audio: {len(paths)} spoken digits in {len(set(voices))} voices, "
+            f"{cv.get_n_splits()}-fold cross-validation by voice"
+        )
     features = AudioSpectralFeatures(n_jobs=n_jobs)
     methods = {
         "193 spectral features + logistic regression": ("transfer", _classifier(features)),
         "raw waveform + logistic regression (from scratch)": (
-            "baseline", _classifier(FunctionTransformer(_raw_waveform))),
+            "baseline",
+            _classifier(FunctionTransformer(_raw_waveform)),
+        ),
     }
     rows = []
     for name, (kind, pipeline) in methods.items():
         if verbose:
             print(f"  {name} ...", flush=True)
-        row, y_pred = cross_validated(pipeline, paths, labels, cv, groups=voices, task=task,
-                                      method=name, kind=kind)
+        row, y_pred = cross_validated(
+            pipeline, paths, labels, cv, groups=voices, task=task, method=name, kind=kind
+        )
         rows.append(row)
         if kind == "transfer":
-            confusion = {"y_true": labels, "y_pred": y_pred, "labels": list(DIGITS),
-                         "title": "Spoken digits, unheard voices: 193 spectral features"}
+            confusion = {
+                "y_true": labels,
+                "y_pred": y_pred,
+                "labels": list(DIGITS),
+                "title": "Spoken digits, unheard voices: 193 spectral features",
+            }
 
     # Both inputs are computed clip by clip, learning nothing from the labels,
     # so the learning curve fits the classifier on inputs computed once.
     if verbose:
         print("  learning curves ...", flush=True)
     curves = {}
-    for label, inputs in (("spectral features (transfer)", features.fit_transform(paths)),
-                          ("raw waveform (from scratch)", _raw_waveform(paths))):
+    for label, inputs in (
+        ("spectral features (transfer)", features.fit_transform(paths)),
+        ("raw waveform (from scratch)", _raw_waveform(paths)),
+    ):
         sizes, _, scores = learning_curve(
-            _classifier(), inputs, labels, groups=voices, cv=cv, train_sizes=CURVE_FRACTIONS,
-            shuffle=True, random_state=0,
+            _classifier(),
+            inputs,
+            labels,
+            groups=voices,
+            cv=cv,
+            train_sizes=CURVE_FRACTIONS,
+            shuffle=True,
+            random_state=0,
         )
         curves[label] = (sizes.tolist(), scores.mean(axis=1).tolist(), scores.std(axis=1).tolist())
     return TaskResult("audio", "Spoken digits in unheard voices", rows, confusion, curves)

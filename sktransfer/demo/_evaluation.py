@@ -60,8 +60,15 @@ def timed_fit(model, X, y):
 def held_out_row(y_test, y_pred, fit_seconds, n_labels, *, task, method, kind):
     """The ``TaskResult`` row of predictions on a fixed test set."""
     accuracy = float(np.mean(np.asarray(y_pred) == np.asarray(y_test)))
-    return _row(task, method, kind, [accuracy], [fit_seconds], n_labels,
-                f"{len(y_test)} held-out test examples")
+    return _row(
+        task,
+        method,
+        kind,
+        [accuracy],
+        [fit_seconds],
+        n_labels,
+        f"{len(y_test)} held-out test examples",
+    )
 
 
 def score_on_test_set(model, X_train, y_train, X_test, y_test, *, task, method, kind):
@@ -106,8 +113,9 @@ def cross_validated(model, X, y, cv, *, task, method, kind, groups=None):
             y_pred[test], predicted[test] = fold_pred, True
     n_folds = len(accuracies)
     n_repeats = getattr(cv, "n_repeats", 1)
-    evaluation = (f"{n_folds // n_repeats}-fold cross-validation"
-                  + (f" repeated {n_repeats} times" if n_repeats > 1 else ""))
+    evaluation = f"{n_folds // n_repeats}-fold cross-validation" + (
+        f" repeated {n_repeats} times" if n_repeats > 1 else ""
+    )
     if groups is not None:
         evaluation += ", whole groups held out"
     row = _row(task, method, kind, accuracies, seconds, np.mean(sizes), evaluation)
@@ -118,8 +126,9 @@ def _take(X, indices):
     return [X[i] for i in indices] if isinstance(X, list) else X[indices]
 
 
-def learning_curve_on_test_set(model, X_pool, y_pool, X_test, y_test, sizes, *, n_draws=3,
-                               random_state=0):
+def learning_curve_on_test_set(
+    model, X_pool, y_pool, X_test, y_test, sizes, *, n_draws=3, random_state=0
+):
     """Test-set accuracy of ``model`` fitted on stratified draws of ``sizes`` labelled examples.
 
     Parameters
@@ -147,7 +156,10 @@ def learning_curve_on_test_set(model, X_pool, y_pool, X_test, y_test, sizes, *, 
         for draw in range(n_draws if size < len(y_pool) else 1):
             if size < len(y_pool):
                 X_train, _, y_train, _ = train_test_split(
-                    X_pool, y_pool, train_size=size, stratify=y_pool,
+                    X_pool,
+                    y_pool,
+                    train_size=size,
+                    stratify=y_pool,
                     random_state=random_state + draw,
                 )
             else:
@@ -160,5 +172,7 @@ def learning_curve_on_test_set(model, X_pool, y_pool, X_test, y_test, sizes, *, 
 
 def best_transfer(rows):
     """Index of the most accurate transfer row."""
-    return max((i for i, r in enumerate(rows) if r["kind"] == "transfer"),
-               key=lambda i: rows[i]["accuracy"])
+    return max(
+        (i for i, r in enumerate(rows) if r["kind"] == "transfer"),
+        key=lambda i: rows[i]["accuracy"],
+    )

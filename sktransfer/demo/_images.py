@@ -17,7 +17,11 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from ..datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
 from ..image import KerasImageFeatures
 from ._evaluation import (
-    TaskResult, learning_curve_on_test_set, score_on_test_set, held_out_row, timed_fit,
+    TaskResult,
+    held_out_row,
+    learning_curve_on_test_set,
+    score_on_test_set,
+    timed_fit,
 )
 
 SIZES = {  # (labelled training images, test images, learning-curve sizes)
@@ -56,30 +60,56 @@ def run(*, small=False, n_jobs=-1, verbose=1):
     X_test, y_test = _stratified_draw(X_all_test, names[y_all_test], n_test, random_state=0)
     task = f"Fashion-MNIST, {n_labels} labels ({len(names)} classes)"
     if verbose:
-        print(f"images: Fashion-MNIST, {n_labels} labelled training images, "
-              f"{n_test} test images")
+        print(f"images: Fashion-MNIST, {n_labels} labelled training images, {n_test} test images")
 
-    extractor = KerasImageFeatures(backbone="efficientnet_lite0", input_size=INPUT_SIZE, batch_size=64,
-                                   n_jobs=n_jobs, verbose=verbose)
+    extractor = KerasImageFeatures(
+        backbone="efficientnet_lite0",
+        input_size=INPUT_SIZE,
+        batch_size=64,
+        n_jobs=n_jobs,
+        verbose=verbose,
+    )
     transfer = _classifier(extractor)
     baseline = _classifier(FunctionTransformer(_pixels))
     rows = []
     if verbose:
-        print(f"  EfficientNet-Lite0 ImageNet features ({INPUT_SIZE}x{INPUT_SIZE}) "
-              "+ logistic regression ...", flush=True)
+        print(
+            f"  EfficientNet-Lite0 ImageNet features ({INPUT_SIZE}x{INPUT_SIZE}) "
+            "+ logistic regression ...",
+            flush=True,
+        )
     fitted, seconds = timed_fit(transfer, X_train, y_train)
     # Pipeline.predict is the head applied to the extracted features: extract
     # the test images once, for the prediction and the learning curve.
     features_test = fitted[0].transform(X_test)
     y_pred = fitted[1:].predict(features_test)
-    rows.append(held_out_row(y_test, y_pred, seconds, n_labels, task=task, kind="transfer",
-                             method="EfficientNet-Lite0 ImageNet features + logistic regression"))
-    confusion = {"y_true": y_test, "y_pred": y_pred, "labels": list(names),
-                 "title": f"Fashion-MNIST, {n_labels} labels: ImageNet features"}
+    rows.append(
+        held_out_row(
+            y_test,
+            y_pred,
+            seconds,
+            n_labels,
+            task=task,
+            kind="transfer",
+            method="EfficientNet-Lite0 ImageNet features + logistic regression",
+        )
+    )
+    confusion = {
+        "y_true": y_test,
+        "y_pred": y_pred,
+        "labels": list(names),
+        "title": f"Fashion-MNIST, {n_labels} labels: ImageNet features",
+    }
     if verbose:
         print("  raw pixels + logistic regression (from scratch) ...", flush=True)
     row, _ = score_on_test_set(
-        baseline, X_train, y_train, X_test, y_test, task=task, kind="baseline",
+        baseline,
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        task=task,
+        kind="baseline",
         method="raw pixels + logistic regression (from scratch)",
     )
     rows.append(row)
@@ -91,8 +121,10 @@ def run(*, small=False, n_jobs=-1, verbose=1):
     features_train = fitted[0].transform(X_train)
     curves = {
         "ImageNet features (transfer)": learning_curve_on_test_set(
-            _classifier(), features_train, y_train, features_test, y_test, curve_sizes),
+            _classifier(), features_train, y_train, features_test, y_test, curve_sizes
+        ),
         "raw pixels (from scratch)": learning_curve_on_test_set(
-            _classifier(), _pixels(X_train), y_train, _pixels(X_test), y_test, curve_sizes),
+            _classifier(), _pixels(X_train), y_train, _pixels(X_test), y_test, curve_sizes
+        ),
     }
     return TaskResult("images", f"Fashion-MNIST, {len(names)} classes", rows, confusion, curves)

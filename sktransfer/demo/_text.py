@@ -32,14 +32,25 @@ def _word_vector_pipeline(embedder):
 def methods():
     """The text pipelines by name, with their kind ("transfer" or "baseline")."""
     return {
-        "Word2Vec on a news source corpus + logistic regression": ("transfer", _word_vector_pipeline(
-            Word2VecEmbedder(source_corpus=datapath("lee_background.cor"), vector_size=300,
-                             random_state=0))),
-        "GloVe 6B 50-d pretrained + logistic regression": ("transfer", _word_vector_pipeline(
-            Word2VecEmbedder(pretrained="glove-6b-50d"))),
-        "TF-IDF bag of words + logistic regression (from scratch)": ("baseline", make_pipeline(
-            TfidfVectorizer(tokenizer=default_tokenize, lowercase=False, token_pattern=None),
-            LogisticRegression(max_iter=2000))),
+        "Word2Vec on a news source corpus + logistic regression": (
+            "transfer",
+            _word_vector_pipeline(
+                Word2VecEmbedder(
+                    source_corpus=datapath("lee_background.cor"), vector_size=300, random_state=0
+                )
+            ),
+        ),
+        "GloVe 6B 50-d pretrained + logistic regression": (
+            "transfer",
+            _word_vector_pipeline(Word2VecEmbedder(pretrained="glove-6b-50d")),
+        ),
+        "TF-IDF bag of words + logistic regression (from scratch)": (
+            "baseline",
+            make_pipeline(
+                TfidfVectorizer(tokenizer=default_tokenize, lowercase=False, token_pattern=None),
+                LogisticRegression(max_iter=2000),
+            ),
+        ),
     }
 
 
@@ -49,8 +60,10 @@ def run(*, small=False, verbose=1):
     cv = RepeatedStratifiedKFold(n_splits=5, n_repeats=REPEATS[small], random_state=0)
     task = f"review polarity, {len(texts)} sentences (2 classes)"
     if verbose:
-        print(f"text: {len(texts)} labelled review sentences, stratified 5-fold "
-              f"cross-validation x {REPEATS[small]}")
+        print(
+            f"text: {len(texts)} labelled review sentences, stratified 5-fold "
+            f"cross-validation x {REPEATS[small]}"
+        )
     rows, predictions, pipelines = [], [], []
     with warnings.catch_warnings():
         # Sentences without a word the vectors know become zero vectors, with a warning.
@@ -58,8 +71,9 @@ def run(*, small=False, verbose=1):
         for name, (kind, pipeline) in methods().items():
             if verbose:
                 print(f"  {name} ...", flush=True)
-            row, y_pred = cross_validated(pipeline, texts, labels, cv, task=task, method=name,
-                                          kind=kind)
+            row, y_pred = cross_validated(
+                pipeline, texts, labels, cv, task=task, method=name, kind=kind
+            )
             rows.append(row)
             predictions.append(y_pred)
             pipelines.append(pipeline)
@@ -70,14 +84,24 @@ def run(*, small=False, verbose=1):
         curves = {}
         for i, label in ((best, "(transfer)"), (baseline, "(from scratch)")):
             sizes, _, scores = learning_curve(
-                pipelines[i], texts, labels, train_sizes=CURVE_FRACTIONS,
-                cv=RepeatedStratifiedKFold(n_splits=5, n_repeats=1 if small else 2,
-                                           random_state=0),
-                shuffle=True, random_state=0,
+                pipelines[i],
+                texts,
+                labels,
+                train_sizes=CURVE_FRACTIONS,
+                cv=RepeatedStratifiedKFold(n_splits=5, n_repeats=1 if small else 2, random_state=0),
+                shuffle=True,
+                random_state=0,
             )
             method = rows[i]["method"].split(" + ")[0]
-            curves[f"{method} {label}"] = (sizes.tolist(), scores.mean(axis=1).tolist(),
-                                           scores.std(axis=1).tolist())
-    confusion = {"y_true": labels, "y_pred": predictions[best], "labels": ["neg", "pos"],
-                 "title": f"Review polarity: {rows[best]['method'].split(' + ')[0]}"}
+            curves[f"{method} {label}"] = (
+                sizes.tolist(),
+                scores.mean(axis=1).tolist(),
+                scores.std(axis=1).tolist(),
+            )
+    confusion = {
+        "y_true": labels,
+        "y_pred": predictions[best],
+        "labels": ["neg", "pos"],
+        "title": f"Review polarity: {rows[best]['method'].split(' + ')[0]}",
+    }
     return TaskResult("text", "Review polarity", rows, confusion, curves)

@@ -33,9 +33,21 @@ from ._shared_training import compile_model, fit_through_shared_trainer
 # scikit-learn's metadata routing generates per class, and the methods that call
 # super() (re-implemented below without it).
 _NOT_TAKEN = {
-    "__module__", "__doc__", "__dict__", "__weakref__", "__init__", "_tags",
-    "_estimator_type", "_more_tags", "set_fit_request", "set_partial_fit_request",
-    "set_score_request", "set_params", "initialize", "fit", "partial_fit",
+    "__module__",
+    "__doc__",
+    "__dict__",
+    "__weakref__",
+    "__init__",
+    "_tags",
+    "_estimator_type",
+    "_more_tags",
+    "set_fit_request",
+    "set_partial_fit_request",
+    "set_score_request",
+    "set_params",
+    "initialize",
+    "fit",
+    "partial_fit",
 }
 
 
@@ -53,17 +65,44 @@ class _KerasClassifierCore(ClassifierMixin, BaseEstimator):
     __name__ = vars(BaseWrapper)["__name__"]
 
     def __init__(
-        self, *, model=None, build_fn=None, warm_start=False, random_state=None,
-        optimizer="rmsprop", loss=None, metrics=None, batch_size=None,
-        validation_batch_size=None, verbose=1, callbacks=None, validation_split=0.0,
-        shuffle=True, run_eagerly=False, epochs=1, class_weight=None, **kwargs,
+        self,
+        *,
+        model=None,
+        build_fn=None,
+        warm_start=False,
+        random_state=None,
+        optimizer="rmsprop",
+        loss=None,
+        metrics=None,
+        batch_size=None,
+        validation_batch_size=None,
+        verbose=1,
+        callbacks=None,
+        validation_split=0.0,
+        shuffle=True,
+        run_eagerly=False,
+        epochs=1,
+        class_weight=None,
+        **kwargs,
     ):
         BaseWrapper.__init__(
-            self, model=model, build_fn=build_fn, warm_start=warm_start,
-            random_state=random_state, optimizer=optimizer, loss=loss, metrics=metrics,
-            batch_size=batch_size, validation_batch_size=validation_batch_size,
-            verbose=verbose, callbacks=callbacks, validation_split=validation_split,
-            shuffle=shuffle, run_eagerly=run_eagerly, epochs=epochs, **kwargs,
+            self,
+            model=model,
+            build_fn=build_fn,
+            warm_start=warm_start,
+            random_state=random_state,
+            optimizer=optimizer,
+            loss=loss,
+            metrics=metrics,
+            batch_size=batch_size,
+            validation_batch_size=validation_batch_size,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_split=validation_split,
+            shuffle=shuffle,
+            run_eagerly=run_eagerly,
+            epochs=epochs,
+            **kwargs,
         )
         self.class_weight = class_weight
 
@@ -145,12 +184,28 @@ class SklearnKerasClassifier(_KerasClassifierCore):
     }
 
     def __init__(
-        self, *, optimizer, learning_rate, epochs, batch_size, validation_fraction,
-        early_stopping, patience, class_weight, random_state, verbose, **kwargs,
+        self,
+        *,
+        optimizer,
+        learning_rate,
+        epochs,
+        batch_size,
+        validation_fraction,
+        early_stopping,
+        patience,
+        class_weight,
+        random_state,
+        verbose,
+        **kwargs,
     ):
         super().__init__(
-            optimizer=optimizer, epochs=epochs, batch_size=batch_size,
-            class_weight=class_weight, random_state=random_state, verbose=verbose, **kwargs,
+            optimizer=optimizer,
+            epochs=epochs,
+            batch_size=batch_size,
+            class_weight=class_weight,
+            random_state=random_state,
+            verbose=verbose,
+            **kwargs,
         )
         self.learning_rate = learning_rate
         self.validation_fraction = validation_fraction
@@ -281,6 +336,7 @@ class SklearnKerasClassifier(_KerasClassifierCore):
                     )
         y = self._check_y(y, reset)
         return super()._validate_data(X=X, y=y, reset=reset, y_numeric=y_numeric)
+
     def _check_known_labels(self, y):
         unknown = np.setdiff1d(np.unique(np.asarray(y)), self.classes_)
         if unknown.size:
@@ -328,7 +384,9 @@ class SklearnKerasClassifier(_KerasClassifierCore):
             self._compile_kwargs(), X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
         )
 
-    def _train_phase(self, compile_kwargs, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+    def _train_phase(
+        self, compile_kwargs, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+    ):
         """Train ``model_`` (compiled with ``compile_kwargs``) through its shared trainer."""
         # SciKeras trains self.model_; point it at the shared trainer meanwhile.
         model = self.model_
@@ -361,8 +419,13 @@ class SklearnKerasClassifier(_KerasClassifierCore):
         self._fit_callbacks = [*callbacks, stopper]
         try:
             super()._fit_keras_model(
-                X[train], y[train], None if sample_weight is None else sample_weight[train],
-                warm_start, epochs, initial_epoch, **kwargs,
+                X[train],
+                y[train],
+                None if sample_weight is None else sample_weight[train],
+                warm_start,
+                epochs,
+                initial_epoch,
+                **kwargs,
             )
         finally:
             self._fit_callbacks = callbacks

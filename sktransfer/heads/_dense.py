@@ -112,10 +112,17 @@ class DenseHeadClassifier(SklearnKerasClassifier):
         **kwargs,
     ):
         super().__init__(
-            optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
-            batch_size=batch_size, validation_fraction=validation_fraction,
-            early_stopping=early_stopping, patience=patience, class_weight=class_weight,
-            random_state=random_state, verbose=verbose, **kwargs,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_fraction=validation_fraction,
+            early_stopping=early_stopping,
+            patience=patience,
+            class_weight=class_weight,
+            random_state=random_state,
+            verbose=verbose,
+            **kwargs,
         )
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout

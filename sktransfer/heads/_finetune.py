@@ -41,11 +41,14 @@ class _ImageArrays(TransformerMixin, BaseEstimator):
         height, width = self.input_size
         images = np.empty((len(X), height, width, 3), dtype=np.float32)
         batches = iter_batches(
-            X, target=(width, height), policy=self.resize, batch_size=self.batch_size,
+            X,
+            target=(width, height),
+            policy=self.resize,
+            batch_size=self.batch_size,
             n_workers=effective_n_jobs(self.n_jobs),
         )
         for start, batch, _ in batches:
-            images[start:start + len(batch)] = batch
+            images[start : start + len(batch)] = batch
         preprocess = preprocess_function(self.backbone)
         return images if preprocess is None else np.asarray(preprocess(images), dtype=np.float32)
 
@@ -164,10 +167,17 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
         **kwargs,
     ):
         super().__init__(
-            optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
-            batch_size=batch_size, validation_fraction=validation_fraction,
-            early_stopping=early_stopping, patience=patience, class_weight=class_weight,
-            random_state=random_state, verbose=verbose, **kwargs,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_fraction=validation_fraction,
+            early_stopping=early_stopping,
+            patience=patience,
+            class_weight=class_weight,
+            random_state=random_state,
+            verbose=verbose,
+            **kwargs,
         )
         self.backbone = backbone
         self.weights = weights
@@ -270,7 +280,11 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
                 layer.trainable = False
             elif layer.weights:
                 weighted.append(layer)
-        count = len(weighted) if self.trainable_layers == "all" else min(self.trainable_layers, len(weighted))
+        count = (
+            len(weighted)
+            if self.trainable_layers == "all"
+            else min(self.trainable_layers, len(weighted))
+        )
         for position, layer in enumerate(weighted):
             layer.trainable = position >= len(weighted) - count
         return sum(int(np.prod(w.shape)) for w in base.trainable_weights)
@@ -287,13 +301,15 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
         pool = model.get_layer("pool")
         frozen = keras.Model(model.input, pool.output)
         step = max(self.batch_size, 64)
-        activations = np.concatenate([
-            keras.ops.convert_to_numpy(frozen(X[start:start + step], training=False))
-            for start in range(0, len(X), step)
-        ])
+        activations = np.concatenate(
+            [
+                keras.ops.convert_to_numpy(frozen(X[start : start + step], training=False))
+                for start in range(0, len(X), step)
+            ]
+        )
         inputs = keras.Input(shape=tuple(pool.output.shape[1:]))
         outputs = inputs
-        for layer in model.layers[model.layers.index(pool) + 1:]:
+        for layer in model.layers[model.layers.index(pool) + 1 :]:
             outputs = layer(outputs)
         self.model_ = compile_model(keras.Model(inputs, outputs), compile_kwargs)
         try:

@@ -102,10 +102,17 @@ class SequenceClassifier(SklearnKerasClassifier):
         **kwargs,
     ):
         super().__init__(
-            optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
-            batch_size=batch_size, validation_fraction=validation_fraction,
-            early_stopping=early_stopping, patience=patience, class_weight=class_weight,
-            random_state=random_state, verbose=verbose, **kwargs,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_fraction=validation_fraction,
+            early_stopping=early_stopping,
+            patience=patience,
+            class_weight=class_weight,
+            random_state=random_state,
+            verbose=verbose,
+            **kwargs,
         )
         self.embedder = embedder
         self.trainable_embedding = trainable_embedding
@@ -139,12 +146,16 @@ class SequenceClassifier(SklearnKerasClassifier):
         matrix = self.feature_encoder_.embedding_matrix_
         inputs = keras.Input(shape=(self.feature_encoder_.max_len_,), dtype="int32")
         embedding = keras.layers.Embedding(
-            matrix.shape[0], matrix.shape[1], embeddings_initializer="zeros",
+            matrix.shape[0],
+            matrix.shape[1],
+            embeddings_initializer="zeros",
             trainable=self.trainable_embedding,
         )
         x = embedding(inputs)
         embedding.set_weights([matrix])
-        x = keras.layers.Conv1D(self.conv_filters, self.kernel_size, padding="same", activation="relu")(x)
+        x = keras.layers.Conv1D(
+            self.conv_filters, self.kernel_size, padding="same", activation="relu"
+        )(x)
         x = keras.layers.MaxPooling1D(self.pool_size, padding="same")(x)
         x = keras.layers.LSTM(self.lstm_units)(x)
         if self.dropout:

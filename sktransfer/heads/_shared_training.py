@@ -44,7 +44,9 @@ def architecture_key(model, compile_kwargs):
 
 def compile_model(model, compile_kwargs):
     """``model.compile(**compile_kwargs)`` with its own copy of the optimizer."""
-    optimizer = keras.optimizers.deserialize(keras.optimizers.serialize(compile_kwargs["optimizer"]))
+    optimizer = keras.optimizers.deserialize(
+        keras.optimizers.serialize(compile_kwargs["optimizer"])
+    )
     model.compile(**{**compile_kwargs, "optimizer": optimizer})
     return model
 

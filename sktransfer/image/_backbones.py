@@ -23,11 +23,11 @@ import numpy as np
 @dataclass(frozen=True)
 class Backbone:
     name: str
-    module: str        # keras.applications submodule with its preprocess_input
-    constructor: str   # its class in keras.applications; "" for our own builds
-    input_size: int    # the size its ImageNet weights were trained at
-    min_size: int      # the smallest input side it accepts
-    features: int      # channels of its last convolutional map (mean / max pooling)
+    module: str  # keras.applications submodule with its preprocess_input
+    constructor: str  # its class in keras.applications; "" for our own builds
+    input_size: int  # the size its ImageNet weights were trained at
+    min_size: int  # the smallest input side it accepts
+    features: int  # channels of its last convolutional map (mean / max pooling)
 
 
 _KERAS = [
@@ -132,7 +132,9 @@ def _copy_weights(model, path):
             shapes = [tuple(w.shape) for w in layer.weights]
             given = [tuple(w.shape) for w in source[layer.name].weights]
             if shapes != given:
-                raise ValueError(f"layer {layer.name!r} needs shapes {shapes}, the file gives {given}")
+                raise ValueError(
+                    f"layer {layer.name!r} needs shapes {shapes}, the file gives {given}"
+                )
             layer.set_weights(source[layer.name].get_weights())
     else:
         model.load_weights(path)
@@ -143,7 +145,9 @@ def _load_weights_file(model, backbone, path):
     path = os.fspath(path)
     name = backbone.name
     if path.endswith(".pth") and name != "efficientnet_lite0":
-        raise ValueError(f"weights file {path} is a PyTorch file; only efficientnet_lite0 reads those")
+        raise ValueError(
+            f"weights file {path} is a PyTorch file; only efficientnet_lite0 reads those"
+        )
     try:
         if path.endswith(".pth"):
             from ._lite0 import load_torch_weights
@@ -173,7 +177,8 @@ def build_base(backbone, weights, input_size):
         import keras
 
         model = getattr(keras.applications, backbone.constructor)(
-            include_top=False, weights="imagenet" if weights == "imagenet" else None,
+            include_top=False,
+            weights="imagenet" if weights == "imagenet" else None,
             input_shape=shape,
         )
     if weights not in (None, "imagenet"):
@@ -290,7 +295,11 @@ def feature_network(backbone, weights, input_size, layer, pooling, embedded=None
             _CACHE.move_to_end(key)
             return _CACHE[key]
         network = FeatureNetwork(
-            backbone, weights, input_size, layer, pooling,
+            backbone,
+            weights,
+            input_size,
+            layer,
+            pooling,
             weight_values=None if embedded is None else embedded[1],
         )
         _CACHE[key] = network

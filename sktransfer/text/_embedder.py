@@ -321,8 +321,12 @@ class Word2VecEmbedder(FeatureExtractor):
         """Token lists, and bad documents by position (``on_error="nan"``; else they raise)."""
         failures = None if self.on_error == "raise" else {}
         token_lists = tokenize_documents(
-            documents, tokenizer=self.tokenizer, encoding=self.encoding, errors=self.errors,
-            names=names, failures=failures,
+            documents,
+            tokenizer=self.tokenizer,
+            encoding=self.encoding,
+            errors=self.errors,
+            names=names,
+            failures=failures,
         )
         return token_lists, failures or {}
 
@@ -355,11 +359,19 @@ class Word2VecEmbedder(FeatureExtractor):
         seed = _seed(self.random_state)
         threads = effective_n_jobs(self.n_jobs)
         training = dict(
-            window=self.window, min_count=self.min_count, sg=self.sg, negative=self.negative,
-            epochs=self.epochs, workers=threads, seed=seed,
+            window=self.window,
+            min_count=self.min_count,
+            sg=self.sg,
+            negative=self.negative,
+            epochs=self.epochs,
+            workers=threads,
+            seed=seed,
         )
         further = dict(
-            epochs=self.epochs, min_count=self.min_count, workers=threads, seed=seed,
+            epochs=self.epochs,
+            min_count=self.min_count,
+            workers=threads,
+            seed=seed,
             verbose=self.verbose,
         )
         if self.pretrained is not None:
@@ -382,16 +394,24 @@ class Word2VecEmbedder(FeatureExtractor):
             )
         if self.source_corpus is not None:
             corpus = as_training_corpus(
-                self.source_corpus, tokenizer=self.tokenizer, encoding=self.encoding,
+                self.source_corpus,
+                tokenizer=self.tokenizer,
+                encoding=self.encoding,
                 errors=self.errors,
             )
-            what = (f"source corpus {os.fspath(self.source_corpus)!r}"
-                    if isinstance(self.source_corpus, (str, os.PathLike)) else "source_corpus")
+            what = (
+                f"source corpus {os.fspath(self.source_corpus)!r}"
+                if isinstance(self.source_corpus, (str, os.PathLike))
+                else "source_corpus"
+            )
         else:
             corpus, what = TokenListCorpus(token_lists), "X"
         model = train_word2vec(
-            corpus, what=what, verbose=self.verbose,
-            vector_size=self.vector_size or DEFAULT_VECTOR_SIZE, **training,
+            corpus,
+            what=what,
+            verbose=self.verbose,
+            vector_size=self.vector_size or DEFAULT_VECTOR_SIZE,
+            **training,
         )
         if self.fine_tune:
             continue_training(model, token_lists, **further)
@@ -470,8 +490,11 @@ class Word2VecEmbedder(FeatureExtractor):
             unknown = np.asarray(names)[unknown]
         if len(unknown):
             shown = ", ".join(map(str, unknown[:10])) + (", ..." if len(unknown) > 10 else "")
-            result = ("zero vectors" if self.output == "pooled"
-                      else "only padding and out-of-vocabulary indices")
+            result = (
+                "zero vectors"
+                if self.output == "pooled"
+                else "only padding and out-of-vocabulary indices"
+            )
             warnings.warn(
                 f"{len(unknown)} of {len(lengths)} documents have no word in the vocabulary "
                 f"(document{'s' if len(unknown) > 1 else ''} {shown}); their rows are {result}",
@@ -503,9 +526,12 @@ class Word2VecEmbedder(FeatureExtractor):
             ]
         idf = getattr(self, "idf_", None)
         return {
-            "output": self.output, "pooling": self.pooling,
-            "max_len": getattr(self, "max_len_", None), "tokenizer": tokenizer,
-            "encoding": self.encoding, "errors": self.errors,
+            "output": self.output,
+            "pooling": self.pooling,
+            "max_len": getattr(self, "max_len_", None),
+            "tokenizer": tokenizer,
+            "encoding": self.encoding,
+            "errors": self.errors,
             "idf": None if idf is None else hashlib.sha256(idf.tobytes()).hexdigest(),
         }
 

@@ -76,9 +76,7 @@ def _as_text(item, *, encoding, errors, where):
                 "first, or set encoding= or errors='replace'"
             ) from None
     if item is None or (isinstance(item, float) and item != item):
-        raise ValueError(
-            f"{where}: missing ({item!r}); fill or drop missing texts first"
-        )
+        raise ValueError(f"{where}: missing ({item!r}); fill or drop missing texts first")
     raise ValueError(
         f"{where}: expected a string or a list of string tokens, "
         f"got {type(item).__name__} {str(item)[:40]!r}"
@@ -108,8 +106,16 @@ def _tokenizer_output(tokens, where):
     return _check_tokens(tokens, where)
 
 
-def tokenize_documents(documents, *, tokenizer=None, encoding="utf-8", errors="strict",
-                       what="document", names=None, failures=None):
+def tokenize_documents(
+    documents,
+    *,
+    tokenizer=None,
+    encoding="utf-8",
+    errors="strict",
+    what="document",
+    names=None,
+    failures=None,
+):
     """One list of string tokens per document.
 
     Strings (and bytes, decoded with ``encoding``) are split by ``tokenizer``
@@ -158,7 +164,7 @@ def training_chunks(token_lists):
             yield tokens
         else:
             for start in range(0, len(tokens), MAX_TRAINING_LENGTH):
-                yield tokens[start:start + MAX_TRAINING_LENGTH]
+                yield tokens[start : start + MAX_TRAINING_LENGTH]
 
 
 class TokenListCorpus:
@@ -203,7 +209,7 @@ class TextFileCorpus:
                 try:
                     text = decoder.decode(block)
                 except UnicodeDecodeError as exc:
-                    return newlines + block[:exc.start].count(b"\n") + 1
+                    return newlines + block[: exc.start].count(b"\n") + 1
                 newlines += text.count("\n")
         return newlines + 1
 
@@ -238,10 +244,15 @@ def as_training_corpus(source, *, tokenizer, encoding, errors):
     if isinstance(source, Iterator):
         source = list(source)
     documents = as_document_list(source, what="source_corpus")
-    return TokenListCorpus(tokenize_documents(
-        documents, tokenizer=tokenizer, encoding=encoding, errors=errors,
-        what="source_corpus document",
-    ))
+    return TokenListCorpus(
+        tokenize_documents(
+            documents,
+            tokenizer=tokenizer,
+            encoding=encoding,
+            errors=errors,
+            what="source_corpus document",
+        )
+    )
 
 
 def encode(token_lists, vocabulary):
@@ -258,6 +269,7 @@ def encode(token_lists, vocabulary):
     lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
     ids = np.fromiter(
         map(vocabulary.get, chain.from_iterable(token_lists), repeat(OOV)),
-        dtype=np.int32, count=int(lengths.sum()),
+        dtype=np.int32,
+        count=int(lengths.sum()),
     )
     return ids, lengths

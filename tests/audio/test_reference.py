@@ -28,7 +28,9 @@ def extract_feature(file_name):
     chroma = np.mean(librosa.feature.chroma_stft(S=stft, sr=sample_rate).T, axis=0)
     mel = np.mean(librosa.feature.melspectrogram(y=X, sr=sample_rate).T, axis=0)
     contrast = np.mean(librosa.feature.spectral_contrast(S=stft, sr=sample_rate).T, axis=0)
-    tonnetz = np.mean(librosa.feature.tonnetz(y=librosa.effects.harmonic(X), sr=sample_rate).T, axis=0)
+    tonnetz = np.mean(
+        librosa.feature.tonnetz(y=librosa.effects.harmonic(X), sr=sample_rate).T, axis=0
+    )
     return [mfccs, chroma, mel, contrast, tonnetz]
 
 
@@ -55,7 +57,9 @@ def test_every_block_equals_the_reference_recipe(spoken_words, audio_files):
 def test_feature_values_are_meaningful(audio_files):
     # A 440 Hz tone: its chroma peaks at A (index 9, C=0), and the mel band
     # holding 440 Hz is the loudest.
-    row = AudioSpectralFeatures(blocks=("chroma", "mel")).fit_transform([audio_files["a440.wav"]])[0]
+    row = AudioSpectralFeatures(blocks=("chroma", "mel")).fit_transform([audio_files["a440.wav"]])[
+        0
+    ]
     assert np.argmax(row[:12]) == 9
     mel_centres = librosa.mel_frequencies(n_mels=130, fmax=11025)[1:-1]
     loudest = mel_centres[np.argmax(row[12:])]

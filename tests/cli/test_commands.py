@@ -15,8 +15,8 @@ from PIL import Image
 from sktransfer import FeatureCache, __version__
 from sktransfer.cli import _model_file as model_file
 from sktransfer.cli import main
-from sktransfer.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist, make_spoken_words
 from sktransfer.cli._labelled_data import read_labelled_data
+from sktransfer.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist, make_spoken_words
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -54,7 +54,9 @@ def image_folder(tmp_path_factory):
 def audio_folder(tmp_path_factory):
     """3 spoken words x 2 voices x 2 speeds, synthesized by espeak-ng."""
     root = tmp_path_factory.mktemp("words")
-    make_spoken_words(root, words=("yes", "no", "stop"), voices=("en-us", "en-gb"), speeds=(120, 170))
+    make_spoken_words(
+        root, words=("yes", "no", "stop"), voices=("en-us", "en-gb"), speeds=(120, 170)
+    )
     return root
 
 
@@ -79,10 +81,23 @@ def polarity(tmp_path_factory):
 @pytest.fixture(scope="module")
 def image_model(image_folder, tmp_path_factory):
     out = tmp_path_factory.mktemp("image_model") / "fashion.joblib"
-    status = main([
-        "fit", str(image_folder), "--out", str(out), "--input-size", "32", "--head-size", "64",
-        "--epochs", "30", "--random-state", "0", "--quiet",
-    ])
+    status = main(
+        [
+            "fit",
+            str(image_folder),
+            "--out",
+            str(out),
+            "--input-size",
+            "32",
+            "--head-size",
+            "64",
+            "--epochs",
+            "30",
+            "--random-state",
+            "0",
+            "--quiet",
+        ]
+    )
     assert status == 0
     return out
 
@@ -102,7 +117,10 @@ def test_fit_writes_the_model_and_a_valid_report(image_model, image_folder):
     assert 0 < metrics["fit_seconds"] <= metrics["total_seconds"]
     assert 1 <= metrics["best_epoch"] <= metrics["epochs_trained"] <= 30
     params = json.loads((report / "params.json").read_text())
-    assert params["pipeline"] == [["features", "KerasImageFeatures"], ["head", "DenseHeadClassifier"]]
+    assert params["pipeline"] == [
+        ["features", "KerasImageFeatures"],
+        ["head", "DenseHeadClassifier"],
+    ]
     assert params["parameters"]["features__input_size"] == 32
     assert params["parameters"]["head__hidden_layer_sizes"] == [64]
     for name in ("confusion_matrix.png", "training_curve.png"):
@@ -114,19 +132,26 @@ def test_fit_writes_the_model_and_a_valid_report(image_model, image_folder):
 
 def test_predict_matches_the_saved_pipeline(image_model, image_folder, tmp_path, capsys):
     inputs = [image_folder / "Sandal", image_folder / "Trouser" / "00.png"]
-    status, out, err = run(capsys, "predict", image_model, *inputs, "--proba",
-                           "--out", tmp_path / "out.csv", "--quiet")
+    status, out, err = run(
+        capsys, "predict", image_model, *inputs, "--proba", "--out", tmp_path / "out.csv", "--quiet"
+    )
     assert (status, out, err) == (0, "", "")
     with open(tmp_path / "out.csv", newline="") as stream:
         rows = list(csv.reader(stream))
     assert rows[0] == ["input", "prediction", "proba_Sandal", "proba_Sneaker", "proba_Trouser"]
     paths = [row[0] for row in rows[1:]]
-    assert paths == [str(p) for p in sorted((image_folder / "Sandal").glob("*.png"))] + [str(inputs[1])]
+    assert paths == [str(p) for p in sorted((image_folder / "Sandal").glob("*.png"))] + [
+        str(inputs[1])
+    ]
     # The documented file layout: metadata, then the pipeline, two joblib pickles.
     with open(image_model, "rb") as stream:
         metadata = joblib.load(stream)
         pipeline = joblib.load(stream)
-    assert metadata["format"] == "sktransfer-model" and metadata["classes"] == ["Sandal", "Sneaker", "Trouser"]
+    assert metadata["format"] == "sktransfer-model" and metadata["classes"] == [
+        "Sandal",
+        "Sneaker",
+        "Trouser",
+    ]
     assert [row[1] for row in rows[1:]] == pipeline.predict(paths).tolist()
     proba = np.array([row[2:] for row in rows[1:]], dtype=float)
     np.testing.assert_allclose(proba, pipeline.predict_proba(paths), atol=1e-5)
@@ -136,9 +161,18 @@ def test_predict_matches_the_saved_pipeline(image_model, image_folder, tmp_path,
     assert status == 0 and out.splitlines() == ["input,prediction", f"{inputs[1]},{rows[-1][1]}"]
 
 
-def test_evaluate_prints_accuracy_and_the_per_class_report(image_model, image_folder, tmp_path, capsys):
-    status, out, _ = run(capsys, "evaluate", image_model, image_folder, "--quiet",
-                         "--confusion-matrix", tmp_path / "cm.png")
+def test_evaluate_prints_accuracy_and_the_per_class_report(
+    image_model, image_folder, tmp_path, capsys
+):
+    status, out, _ = run(
+        capsys,
+        "evaluate",
+        image_model,
+        image_folder,
+        "--quiet",
+        "--confusion-matrix",
+        tmp_path / "cm.png",
+    )
     assert status == 0
     lines = out.splitlines()
     accuracy = float(lines[0].split()[1])
@@ -152,8 +186,11 @@ def test_evaluate_prints_accuracy_and_the_per_class_report(image_model, image_fo
 def test_console_script_predicts(image_model, image_folder):
     script = Path(sys.executable).with_name("sktransfer")
     image = image_folder / "Sneaker" / "03.png"
-    result = subprocess.run([str(script), "predict", str(image_model), str(image), "--quiet"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(script), "predict", str(image_model), str(image), "--quiet"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     header, row = result.stdout.splitlines()
     assert header == "input,prediction" and row.startswith(f"{image},")
@@ -162,9 +199,27 @@ def test_console_script_predicts(image_model, image_folder):
 
 def test_audio_grid_search_chooses_the_head(audio_folder, tmp_path, capsys):
     out = tmp_path / "words.joblib"
-    status, stdout, _ = run(capsys, "fit", audio_folder, "--out", out, "--grid", "--head-size", "none",
-                            "--epochs", "10", "--n-jobs", "1", "--random-state", "0", "--quiet",
-                            "--report", tmp_path / "report", "--cache", tmp_path / "features")
+    status, stdout, _ = run(
+        capsys,
+        "fit",
+        audio_folder,
+        "--out",
+        out,
+        "--grid",
+        "--head-size",
+        "none",
+        "--epochs",
+        "10",
+        "--n-jobs",
+        "1",
+        "--random-state",
+        "0",
+        "--quiet",
+        "--report",
+        tmp_path / "report",
+        "--cache",
+        tmp_path / "features",
+    )
     assert status == 0
     # 3 folds x 2 candidates, the refit and the held-out scoring: each clip extracted once.
     cache = FeatureCache(tmp_path / "features")
@@ -189,8 +244,22 @@ def test_audio_grid_search_chooses_the_head(audio_folder, tmp_path, capsys):
 
 def test_text_csv_cross_validated_then_used_on_texts_and_files(polarity, tmp_path, capsys):
     out = tmp_path / "reviews.joblib"
-    status, stdout, _ = run(capsys, "fit", polarity / "reviews.csv", "--out", out, "--cv", "2",
-                            "--lstm-units", "8", "--epochs", "3", "--random-state", "0", "--quiet")
+    status, stdout, _ = run(
+        capsys,
+        "fit",
+        polarity / "reviews.csv",
+        "--out",
+        out,
+        "--cv",
+        "2",
+        "--lstm-units",
+        "8",
+        "--epochs",
+        "3",
+        "--random-state",
+        "0",
+        "--quiet",
+    )
     assert status == 0
     metrics = json.loads((tmp_path / "reviews-report" / "metrics.json").read_text())
     assert metrics["modality"] == "text" and metrics["evaluation"] == "2-fold cross-validation"
@@ -208,7 +277,11 @@ def test_text_csv_cross_validated_then_used_on_texts_and_files(polarity, tmp_pat
     status, stdout, _ = run(capsys, "predict", out, "what a delight", lines_file, "--quiet")
     rows = list(csv.reader(stdout.splitlines()))
     assert status == 0 and [row[0] for row in rows] == [
-        "input", "what a delight", f"{lines_file}:1", f"{lines_file}:3"]
+        "input",
+        "what a delight",
+        f"{lines_file}:1",
+        f"{lines_file}:3",
+    ]
     assert {row[1] for row in rows[1:]} <= {"neg", "pos"}
 
     status, stdout, _ = run(capsys, "evaluate", out, polarity / "folder", "--quiet")
@@ -217,12 +290,29 @@ def test_text_csv_cross_validated_then_used_on_texts_and_files(polarity, tmp_pat
 
 def test_text_grid_search_with_the_given_lstm_units(polarity, tmp_path, capsys):
     out = tmp_path / "reviews.joblib"
-    status, stdout, _ = run(capsys, "fit", polarity / "folder", "--out", out, "--grid",
-                            "--lstm-units", "6", "--epochs", "1", "--n-jobs", "1",
-                            "--random-state", "0", "--quiet")
+    status, stdout, _ = run(
+        capsys,
+        "fit",
+        polarity / "folder",
+        "--out",
+        out,
+        "--grid",
+        "--lstm-units",
+        "6",
+        "--epochs",
+        "1",
+        "--n-jobs",
+        "1",
+        "--random-state",
+        "0",
+        "--quiet",
+    )
     assert status == 0
     grid = json.loads((tmp_path / "reviews-report" / "params.json").read_text())["grid"]
-    assert grid["param_grid"] == {"head__lstm_units": [6], "head__trainable_embedding": [False, True]}
+    assert grid["param_grid"] == {
+        "head__lstm_units": [6],
+        "head__trainable_embedding": [False, True],
+    }
     assert len(grid["candidates"]) == 2 and grid["best_params"]["head__lstm_units"] == 6
     assert lstm_units_of(out) == 6
     assert "best parameters: {'head__lstm_units': 6, 'head__trainable_embedding': " in stdout
@@ -233,9 +323,14 @@ def test_csv_of_relative_paths_reads_like_the_folder(image_folder, tmp_path):
 
     shutil.copytree(image_folder, tmp_path / "images")
     files = sorted((tmp_path / "images").glob("*/*.png"))
-    (tmp_path / "labels.csv").write_text("label,path\n" + "".join(
-        f"{p.parent.name},images/{p.parent.name}/{p.name}\n" for p in files))
-    from_csv, from_folder = read_labelled_data(tmp_path / "labels.csv"), read_labelled_data(tmp_path / "images")
+    (tmp_path / "labels.csv").write_text(
+        "label,path\n"
+        + "".join(f"{p.parent.name},images/{p.parent.name}/{p.name}\n" for p in files)
+    )
+    from_csv, from_folder = (
+        read_labelled_data(tmp_path / "labels.csv"),
+        read_labelled_data(tmp_path / "images"),
+    )
     assert from_csv.modality == from_folder.modality == "image"
     assert from_csv.items == from_folder.items == [str(p) for p in files]
     assert from_csv.labels == from_folder.labels
@@ -258,18 +353,31 @@ def _version_saved_by(tmp_path, monkeypatch, version):
     from sklearn.dummy import DummyClassifier
 
     monkeypatch.setattr(model_file, "__version__", version)
-    path = model_file.save_model(tmp_path / "old.joblib",
-                                 DummyClassifier().fit([[0], [1]], ["a", "b"]), modality="audio")
+    path = model_file.save_model(
+        tmp_path / "old.joblib", DummyClassifier().fit([[0], [1]], ["a", "b"]), modality="audio"
+    )
     monkeypatch.undo()
     return path
 
 
-@pytest.mark.parametrize("case", [
-    "missing data", "unknown file", "empty folder", "one example", "not a model",
-    "incompatible version", "wrong modality", "bad csv header", "loose file",
-    "head size of a text model", "lstm units of an image model", "lstm units of an audio model",
-    "lstm units repeated without grid",
-])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing data",
+        "unknown file",
+        "empty folder",
+        "one example",
+        "not a model",
+        "incompatible version",
+        "wrong modality",
+        "bad csv header",
+        "loose file",
+        "head size of a text model",
+        "lstm units of an image model",
+        "lstm units of an audio model",
+        "lstm units repeated without grid",
+    ],
+)
 def test_user_errors_give_one_line_and_status_1(case, image_folder, tmp_path, capsys, monkeypatch):
     data = tmp_path / "data"
     for label in ("cat", "dog"):
@@ -278,7 +386,10 @@ def test_user_errors_give_one_line_and_status_1(case, image_folder, tmp_path, ca
             Image.new("RGB", (8, 8), (k * 40, 0, 0)).save(data / label / f"{k}.png")
     model = tmp_path / "m.joblib"
     if case == "missing data":
-        argv, message = ["fit", tmp_path / "nowhere", "--out", model], f"'{tmp_path / 'nowhere'}' does not exist"
+        argv, message = (
+            ["fit", tmp_path / "nowhere", "--out", model],
+            f"'{tmp_path / 'nowhere'}' does not exist",
+        )
     elif case == "unknown file":
         (data / "dog" / "notes.docx").write_text("x")
         argv = ["fit", data, "--out", model]
@@ -293,7 +404,10 @@ def test_user_errors_give_one_line_and_status_1(case, image_folder, tmp_path, ca
         message = "class 'dog' in"
     elif case == "not a model":
         model.write_bytes(b"this is no pickle")
-        argv, message = ["predict", model, data / "cat"], f"'{model}' is not an sktransfer model file"
+        argv, message = (
+            ["predict", model, data / "cat"],
+            f"'{model}' is not an sktransfer model file",
+        )
     elif case == "incompatible version":
         old = _version_saved_by(tmp_path, monkeypatch, "7.3.1")
         argv = ["evaluate", old, data]
@@ -309,12 +423,25 @@ def test_user_errors_give_one_line_and_status_1(case, image_folder, tmp_path, ca
     elif case == "head size of a text model":
         (tmp_path / "t.csv").write_text("text,label\n" + "good film,pos\nbad film,neg\n" * 3)
         argv = ["fit", tmp_path / "t.csv", "--out", model, "--head-size", "64"]
-        message = ("--head-size is for the dense heads of image and audio models; a text model's "
-                   "head is an LSTM: give --lstm-units")
+        message = (
+            "--head-size is for the dense heads of image and audio models; a text model's "
+            "head is an LSTM: give --lstm-units"
+        )
     elif case == "lstm units repeated without grid":
         (tmp_path / "t.csv").write_text("text,label\n" + "good film,pos\nbad film,neg\n" * 3)
-        argv = ["fit", tmp_path / "t.csv", "--out", model, "--lstm-units", "8", "--lstm-units", "16"]
-        message = "--head-size, --lstm-units and --trainable-layers take several values only with --grid"
+        argv = [
+            "fit",
+            tmp_path / "t.csv",
+            "--out",
+            model,
+            "--lstm-units",
+            "8",
+            "--lstm-units",
+            "16",
+        ]
+        message = (
+            "--head-size, --lstm-units and --trainable-layers take several values only with --grid"
+        )
     elif case == "lstm units of an image model":
         argv = ["fit", data, "--out", model, "--lstm-units", "32"]
         message = "--lstm-units is for text data, not image: give --head-size"
@@ -335,7 +462,10 @@ def test_user_errors_give_one_line_and_status_1(case, image_folder, tmp_path, ca
     assert last.startswith(f"sktransfer {argv[0]}: error: ") and "Traceback" not in err
     assert message in last
     if case == "one example":
-        assert "has only 1 example: a held-out split and early stopping needs at least 3 per class" in err
+        assert (
+            "has only 1 example: a held-out split and early stopping needs at least 3 per class"
+            in err
+        )
     assert not model.exists() or case == "not a model"
 
 
@@ -344,4 +474,6 @@ def test_lstm_units_must_be_a_positive_integer(value, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["fit", str(tmp_path), "--out", str(tmp_path / "m.joblib"), "--lstm-units", value])
     assert exit_.value.code == 2
-    assert f"argument --lstm-units: {value!r} is not a number of LSTM units" in capsys.readouterr().err
+    assert (
+        f"argument --lstm-units: {value!r} is not a number of LSTM units" in capsys.readouterr().err
+    )

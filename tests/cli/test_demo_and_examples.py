@@ -30,8 +30,18 @@ def test_a_command_is_required(capsys):
 
 def test_demo_prints_the_table_and_writes_results(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "sktransfer.cli", "demo", "--small", "--out", str(tmp_path), "--quiet"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "sktransfer.cli",
+            "demo",
+            "--small",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -39,7 +49,9 @@ def test_demo_prints_the_table_and_writes_results(tmp_path):
     assert "oneDNN" not in result.stderr and "absl::InitializeLog" not in result.stderr
     report = json.loads((tmp_path / "results.json").read_text())
     assert report["small"] is True
-    rows = {(r["task"].split(",")[0], r["kind"], r["method"].split(" + ")[0]): r for r in report["rows"]}
+    rows = {
+        (r["task"].split(",")[0], r["kind"], r["method"].split(" + ")[0]): r for r in report["rows"]
+    }
     assert len(rows) == 7
     for row in rows.values():
         assert f"{row['accuracy']:.3f}" in result.stdout
@@ -57,8 +69,10 @@ def test_demo_prints_the_table_and_writes_results(tmp_path):
     assert spectral["labels_used"] == 60
     assert spectral["accuracy"] >= 0.75 and spectral["accuracy"] > waveform["accuracy"] + 0.08
     # Learning curves: transfer ahead at the fewest labels too.
-    for task, transfer in (("images", "ImageNet features (transfer)"),
-                           ("audio", "spectral features (transfer)")):
+    for task, transfer in (
+        ("images", "ImageNet features (transfer)"),
+        ("audio", "spectral features (transfer)"),
+    ):
         curves = report["learning_curves"][task]
         baseline = next(curve for name, curve in curves.items() if name != transfer)
         assert curves[transfer]["sizes"] == baseline["sizes"]
@@ -75,7 +89,9 @@ def test_example_runs(script):
     # Each example reads SKTRANSFER_EXAMPLES_FAST and then runs on less data; one BLAS
     # thread keeps its small linear models from waiting on a busy machine's second core.
     result = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / script)], capture_output=True, text=True,
+        [sys.executable, str(ROOT / "examples" / script)],
+        capture_output=True,
+        text=True,
         env={**os.environ, "SKTRANSFER_EXAMPLES_FAST": "1", "OPENBLAS_NUM_THREADS": "1"},
     )
     assert result.returncode == 0, result.stderr

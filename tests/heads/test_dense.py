@@ -9,7 +9,10 @@ import pytest
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import (
-    GridSearchCV, StratifiedKFold, check_cv, cross_val_score,
+    GridSearchCV,
+    StratifiedKFold,
+    check_cv,
+    cross_val_score,
 )
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -35,12 +38,16 @@ def test_is_a_classifier_so_cv_folds_are_stratified(spoken_word_features):
 
 def test_pipeline_on_audio_features_separates_spoken_words(spoken_words):
     paths, labels = spoken_words
-    model = Pipeline([
-        ("features", AudioSpectralFeatures()),
-        ("scale", StandardScaler()),
-        ("head", DenseHeadClassifier(hidden_layer_sizes=(64,), **FAST)),
-    ])
-    scores = cross_val_score(model, paths, labels, cv=StratifiedKFold(4, shuffle=True, random_state=0))
+    model = Pipeline(
+        [
+            ("features", AudioSpectralFeatures()),
+            ("scale", StandardScaler()),
+            ("head", DenseHeadClassifier(hidden_layer_sizes=(64,), **FAST)),
+        ]
+    )
+    scores = cross_val_score(
+        model, paths, labels, cv=StratifiedKFold(4, shuffle=True, random_state=0)
+    )
     assert scores.mean() >= 0.85, scores
 
 
@@ -51,12 +58,16 @@ def test_pipeline_on_pretrained_image_features_classifies_fashion():
     X, y = load_fashion_mnist("train")
     X_test, y_test = load_fashion_mnist("test")
     rng = np.random.default_rng(0)
-    train = np.concatenate([rng.choice(np.flatnonzero(y == c), 20, replace=False) for c in range(10)])
-    model = Pipeline([
-        ("features", KerasImageFeatures(backbone="efficientnet_lite0", input_size=32)),
-        ("scale", StandardScaler()),
-        ("head", DenseHeadClassifier(hidden_layer_sizes=(64,), **FAST)),
-    ])
+    train = np.concatenate(
+        [rng.choice(np.flatnonzero(y == c), 20, replace=False) for c in range(10)]
+    )
+    model = Pipeline(
+        [
+            ("features", KerasImageFeatures(backbone="efficientnet_lite0", input_size=32)),
+            ("scale", StandardScaler()),
+            ("head", DenseHeadClassifier(hidden_layer_sizes=(64,), **FAST)),
+        ]
+    )
     model.fit(X[train], y[train])
     # 200 labels for 10 classes; chance is 0.1.
     assert model.score(X_test[:500], y_test[:500]) >= 0.5
@@ -77,7 +88,9 @@ def test_probabilities_labels_and_shapes(spoken_word_features):
     assert binary.predict_proba(X).shape == (len(y), 2)
 
 
-def test_early_stopping_holds_out_a_stratified_dev_set_and_keeps_the_best_epoch(spoken_word_features):
+def test_early_stopping_holds_out_a_stratified_dev_set_and_keeps_the_best_epoch(
+    spoken_word_features,
+):
     X, y = spoken_word_features
     head = DenseHeadClassifier(validation_fraction=0.2, **{**FAST, "epochs": 200}).fit(X, y)
     assert head.n_dev_samples_ == 10  # ceil(0.2 * 48)
@@ -100,8 +113,14 @@ def test_random_state_makes_fits_repeatable(spoken_word_features):
 
 def test_clone_keeps_every_setting():
     head = DenseHeadClassifier(
-        hidden_layer_sizes=(32, 16), dropout=0.1, batch_norm=True, learning_rate=0.003,
-        validation_fraction=0.25, patience=3, class_weight="balanced", shuffle=False,
+        hidden_layer_sizes=(32, 16),
+        dropout=0.1,
+        batch_norm=True,
+        learning_rate=0.003,
+        validation_fraction=0.25,
+        patience=3,
+        class_weight="balanced",
+        shuffle=False,
     )
     copy = clone(head)
     assert copy.get_params() == head.get_params()
@@ -139,7 +158,9 @@ def test_clear_errors(spoken_word_features):
         head.predict(bad)
     with pytest.raises(ValueError, match=r"NaN or infinity \(row 5, column 17\)"):
         clone(head).fit(bad, y)
-    with pytest.raises(ValueError, match="X has 192 features, but DenseHeadClassifier is expecting 193"):
+    with pytest.raises(
+        ValueError, match="X has 192 features, but DenseHeadClassifier is expecting 193"
+    ):
         head.predict(X[:, :-1])
     with pytest.raises(ValueError, match=r"y contains only one class: \['yes'\]"):
         clone(head).fit(X[:4], ["yes"] * 4)
@@ -188,12 +209,16 @@ def test_every_parameter_has_a_constraint():
 def test_invalid_parameter_is_named_in_fit(name):
     X, y = np.zeros((4, 2)), [0, 1, 0, 1]
     head = DenseHeadClassifier(**{name: INVALID[name]})
-    with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter of DenseHeadClassifier must be"):
+    with pytest.raises(
+        InvalidParameterError, match=f"The '{name}' parameter of DenseHeadClassifier must be"
+    ):
         head.fit(X, y)
 
 
 def test_layer_sizes_must_be_positive_integers():
-    with pytest.raises(ValueError, match=r"'hidden_layer_sizes' parameter must be a tuple of positive"):
+    with pytest.raises(
+        ValueError, match=r"'hidden_layer_sizes' parameter must be a tuple of positive"
+    ):
         DenseHeadClassifier(hidden_layer_sizes=(16, 0)).fit(np.zeros((4, 2)), [0, 1, 0, 1])
 
 
@@ -202,9 +227,15 @@ def test_routed_and_extra_scikeras_parameters_pass_validation():
     X, y = rng.normal(size=(40, 3)), np.repeat([0, 1], 20)
     seen = []
     head = DenseHeadClassifier(
-        hidden_layer_sizes=(4,), epochs=2, early_stopping=False, random_state=0,
-        optimizer__beta_1=0.8, fit__shuffle=False,
-        callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))],
+        hidden_layer_sizes=(4,),
+        epochs=2,
+        early_stopping=False,
+        random_state=0,
+        optimizer__beta_1=0.8,
+        fit__shuffle=False,
+        callbacks=[
+            keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
+        ],
     )
     assert "optimizer__beta_1" in head.get_params()
     head.fit(X, y)

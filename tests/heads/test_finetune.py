@@ -6,8 +6,8 @@ from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV
 
 from sktransfer import FineTuneImageClassifier
-from sktransfer.image._backbones import BACKBONES, build_base
 from sktransfer.datasets import load_fashion_mnist
+from sktransfer.image._backbones import BACKBONES, build_base
 
 from ..fresh_process import call_in_fresh_process
 
@@ -18,7 +18,9 @@ def fashion():
     X, y = load_fashion_mnist("train")
     X_test, y_test = load_fashion_mnist("test")
     rng = np.random.default_rng(0)
-    train = np.concatenate([rng.choice(np.flatnonzero(y == c), 30, replace=False) for c in range(10)])
+    train = np.concatenate(
+        [rng.choice(np.flatnonzero(y == c), 30, replace=False) for c in range(10)]
+    )
     train = train.reshape(10, 30).T.ravel()  # interleave the classes: any prefix holds all ten
     test = rng.choice(len(y_test), 500, replace=False)
     return X[train], y[train], X_test[test], y_test[test]
@@ -32,8 +34,13 @@ def tiny(**params):
 def test_fine_tuning_imagenet_weights_beats_random_weights(fashion):
     X, y, X_test, y_test = fashion
     settings = dict(
-        input_size=32, trainable_layers="all", freeze_epochs=2, epochs=8, learning_rate=3e-3,
-        early_stopping=False, random_state=0,
+        input_size=32,
+        trainable_layers="all",
+        freeze_epochs=2,
+        epochs=8,
+        learning_rate=3e-3,
+        early_stopping=False,
+        random_state=0,
     )
     pretrained = FineTuneImageClassifier(weights="imagenet", **settings).fit(X, y)
     scratch = FineTuneImageClassifier(weights=None, **settings).fit(X, y)
@@ -42,7 +49,8 @@ def test_fine_tuning_imagenet_weights_beats_random_weights(fashion):
     scratch_accuracy = scratch.score(X_test, y_test)
     # 300 labels, 10 classes: the same network learns far more from ImageNet weights.
     assert pretrained_accuracy >= 0.5 and pretrained_accuracy > scratch_accuracy + 0.3, (
-        pretrained_accuracy, scratch_accuracy,
+        pretrained_accuracy,
+        scratch_accuracy,
     )
     assert len(pretrained.history_["loss"]) == 8
 
@@ -51,10 +59,11 @@ def expected_trainable(k):
     """Head (1280 x 10 + 10) plus the weights of the top k weighted non-batch-norm layers."""
     base = build_base(BACKBONES["efficientnet_lite0"], "imagenet", (32, 32))
     weighted = [
-        layer for layer in base.layers
+        layer
+        for layer in base.layers
         if layer.weights and type(layer).__name__ != "BatchNormalization"
     ]
-    top = weighted if k == "all" else weighted[len(weighted) - k:]
+    top = weighted if k == "all" else weighted[len(weighted) - k :]
     backbone = sum(int(np.prod(w.shape)) for layer in top for w in layer.trainable_weights)
     return backbone, 1280 * 10 + 10 + backbone
 
@@ -79,9 +88,12 @@ def test_batch_norm_stays_in_inference_mode_when_the_backbone_is_unfrozen(fashio
         for got, want in zip(layer.get_weights(), reference.get_layer(layer.name).get_weights()):
             np.testing.assert_array_equal(got, want)
     changed = [
-        layer.name for layer in base.layers
+        layer.name
+        for layer in base.layers
         if type(layer).__name__ == "Conv2D"
-        and not np.array_equal(layer.get_weights()[0], reference.get_layer(layer.name).get_weights()[0])
+        and not np.array_equal(
+            layer.get_weights()[0], reference.get_layer(layer.name).get_weights()[0]
+        )
     ]
     assert changed  # while the convolutions did train
 
@@ -124,22 +136,40 @@ def test_joblib_round_trip_in_a_fresh_process(fashion, tmp_path):
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"trainable_layers": -1}, "The 'trainable_layers' parameter of FineTuneImageClassifier must be"),
-        ({"trainable_layers": "some"}, "The 'trainable_layers' parameter of FineTuneImageClassifier must be"),
+        (
+            {"trainable_layers": -1},
+            "The 'trainable_layers' parameter of FineTuneImageClassifier must be",
+        ),
+        (
+            {"trainable_layers": "some"},
+            "The 'trainable_layers' parameter of FineTuneImageClassifier must be",
+        ),
         ({"freeze_epochs": -1}, "The 'freeze_epochs' parameter of FineTuneImageClassifier must be"),
         ({"lr_mult": 0}, "The 'lr_mult' parameter of FineTuneImageClassifier must be"),
         ({"resize": "squash"}, "The 'resize' parameter of FineTuneImageClassifier must be"),
         ({"backbone": None}, "The 'backbone' parameter of FineTuneImageClassifier must be"),
         ({"weights": 1}, "The 'weights' parameter of FineTuneImageClassifier must be"),
         ({"input_size": 0}, "The 'input_size' parameter of FineTuneImageClassifier must be"),
-        ({"augmentation": "flip"}, "The 'augmentation' parameter of FineTuneImageClassifier must be"),
-        ({"hidden_layer_sizes": 8}, "The 'hidden_layer_sizes' parameter of FineTuneImageClassifier must be"),
+        (
+            {"augmentation": "flip"},
+            "The 'augmentation' parameter of FineTuneImageClassifier must be",
+        ),
+        (
+            {"hidden_layer_sizes": 8},
+            "The 'hidden_layer_sizes' parameter of FineTuneImageClassifier must be",
+        ),
         ({"dropout": -0.1}, "The 'dropout' parameter of FineTuneImageClassifier must be"),
         ({"n_jobs": 1.5}, "The 'n_jobs' parameter of FineTuneImageClassifier must be"),
         ({"epochs": 0}, "The 'epochs' parameter of FineTuneImageClassifier must be"),
-        ({"hidden_layer_sizes": (8, -1)}, "'hidden_layer_sizes' parameter must be a tuple of positive"),
+        (
+            {"hidden_layer_sizes": (8, -1)},
+            "'hidden_layer_sizes' parameter must be a tuple of positive",
+        ),
         ({"augmentation": ("flip", "blur")}, r"unknown augmentation \['blur'\]"),
-        ({"input_size": 16}, r"input_size \(16, 16\) is smaller than backbone 'efficientnet_lite0' accepts: at least 32x32"),
+        (
+            {"input_size": 16},
+            r"input_size \(16, 16\) is smaller than backbone 'efficientnet_lite0' accepts: at least 32x32",
+        ),
         ({"backbone": "alexnet"}, "unknown backbone 'alexnet'; valid backbones are"),
     ],
 )
@@ -207,8 +237,16 @@ def test_frozen_activations_are_computed_once_with_the_same_result(fashion, trai
             reuses.append(args[5])  # the phase's epochs
             return super()._train_head_on_activations(*args, **kwargs)
 
-    params = dict(input_size=32, epochs=3, freeze_epochs=2, dropout=0.0, hidden_layer_sizes=(16,),
-                  trainable_layers=trainable_layers, early_stopping=False, random_state=0)
+    params = dict(
+        input_size=32,
+        epochs=3,
+        freeze_epochs=2,
+        dropout=0.0,
+        hidden_layer_sizes=(16,),
+        trainable_layers=trainable_layers,
+        early_stopping=False,
+        random_state=0,
+    )
     reused = Recording(**params).fit(X, y)
     naive = StepByStep(**params).fit(X, y)
     # One pass of the backbone covers every frozen epoch: all 3, or the 2 of the warm-up.
@@ -223,15 +261,18 @@ def test_frozen_activations_are_computed_once_with_the_same_result(fashion, trai
 
 def test_early_stopping_keeps_the_warm_up_weights_when_unfreezing_does_worse(fashion):
     X, y = fashion[0][:120], fashion[1][:120]
-    params = dict(input_size=32, freeze_epochs=3, dropout=0.0, learning_rate=3e-3, patience=5,
-                  random_state=0)
+    params = dict(
+        input_size=32, freeze_epochs=3, dropout=0.0, learning_rate=3e-3, patience=5, random_state=0
+    )
     # A huge learning rate once unfrozen: the second phase only makes the dev loss worse.
-    wrecked = FineTuneImageClassifier(trainable_layers="all", epochs=5, lr_mult=300.0,
-                                      **params).fit(X, y)
+    wrecked = FineTuneImageClassifier(
+        trainable_layers="all", epochs=5, lr_mult=300.0, **params
+    ).fit(X, y)
     warm_up_only = FineTuneImageClassifier(trainable_layers=0, epochs=3, **params).fit(X, y)
     val_loss = wrecked.history_["val_loss"]
     assert len(val_loss) == 5 and min(val_loss[3:]) > min(val_loss[:3])
     assert wrecked.best_epoch_ == int(np.argmin(val_loss)) + 1 <= 3
-    np.testing.assert_allclose(wrecked.history_["val_loss"][:3], warm_up_only.history_["val_loss"],
-                               rtol=1e-4)
+    np.testing.assert_allclose(
+        wrecked.history_["val_loss"][:3], warm_up_only.history_["val_loss"], rtol=1e-4
+    )
     np.testing.assert_allclose(wrecked.predict_proba(X), warm_up_only.predict_proba(X), atol=1e-4)

@@ -24,8 +24,13 @@ def polarity():
 def small_model(**params):
     embedder = Word2VecEmbedder(vector_size=16, random_state=0, max_len=30)
     settings = dict(
-        embedder=embedder, lstm_units=8, conv_filters=8, epochs=4, early_stopping=False,
-        learning_rate=0.01, random_state=0,
+        embedder=embedder,
+        lstm_units=8,
+        conv_filters=8,
+        epochs=4,
+        early_stopping=False,
+        learning_rate=0.01,
+        random_state=0,
     )
     return SequenceClassifier(**{**settings, **params})
 
@@ -34,10 +39,16 @@ def test_frozen_glove_vectors_classify_review_sentiment(polarity):
     texts, labels = polarity
     model = SequenceClassifier(
         embedder=Word2VecEmbedder(pretrained="glove-6b-50d", max_len=40),
-        lstm_units=32, epochs=25, early_stopping=False, learning_rate=3e-3, random_state=0,
+        lstm_units=32,
+        epochs=25,
+        early_stopping=False,
+        learning_rate=3e-3,
+        random_state=0,
     )
     assert is_classifier(model)
-    scores = cross_val_score(model, texts, labels, cv=StratifiedKFold(4, shuffle=True, random_state=0))
+    scores = cross_val_score(
+        model, texts, labels, cv=StratifiedKFold(4, shuffle=True, random_state=0)
+    )
     # 150 training sentences per fold; chance is 0.5.
     assert scores.mean() >= 0.58, scores
 
@@ -101,7 +112,9 @@ def test_clear_errors(polarity):
     ],
 )
 def test_invalid_parameter_is_named_in_fit(name, value):
-    with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter of SequenceClassifier must be"):
+    with pytest.raises(
+        InvalidParameterError, match=f"The '{name}' parameter of SequenceClassifier must be"
+    ):
         small_model(**{name: value}).fit(["good film", "bad film"] * 2, ["pos", "neg"] * 2)
 
 

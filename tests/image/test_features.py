@@ -9,6 +9,7 @@ needs internet.
 import os
 import subprocess
 import sys
+
 import joblib
 import numpy as np
 import pytest
@@ -36,7 +37,8 @@ def random_init(backbone, **kw):
 
 # random_init's "not pretrained" warning is tested once, in test_weights_none_warns.
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:(KerasImageFeatures|VGGImageFeatures)\\(weights=None\\):UserWarning")
+    "ignore:(KerasImageFeatures|VGGImageFeatures)\\(weights=None\\):UserWarning"
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,7 @@ def image_files(tmp_path_factory, photo):
     frames = [rgb.convert("P", palette=Image.Palette.ADAPTIVE), Image.new("P", rgb.size)]
     save("anim.gif", frames[0], save_all=True, append_images=frames[1:])
     save("gray.png", rgb.convert("L"))
-    save("gray16.png", Image.fromarray((np.asarray(rgb.convert("L"), np.uint16) * 257)))
+    save("gray16.png", Image.fromarray(np.asarray(rgb.convert("L"), np.uint16) * 257))
     rgba = rgb.convert("RGBA")
     rgba.putalpha(255)
     save("rgba.png", rgba)
@@ -94,15 +96,19 @@ def image_files(tmp_path_factory, photo):
 
 # --- backbones -------------------------------------------------------------
 
-@pytest.mark.parametrize("backbone, size, n_features", [
-    ("vgg16", 32, 512),
-    ("vgg19", 32, 512),
-    ("resnet50", 32, 2048),
-    ("mobilenet_v2", 32, 1280),
-    ("inception_v3", 75, 2048),
-    ("efficientnet_b0", 32, 1280),
-    ("efficientnet_lite0", 32, 1280),
-])
+
+@pytest.mark.parametrize(
+    "backbone, size, n_features",
+    [
+        ("vgg16", 32, 512),
+        ("vgg19", 32, 512),
+        ("resnet50", 32, 2048),
+        ("mobilenet_v2", 32, 1280),
+        ("inception_v3", 75, 2048),
+        ("efficientnet_b0", 32, 1280),
+        ("efficientnet_lite0", 32, 1280),
+    ],
+)
 def test_backbones_give_their_feature_size(backbone, size, n_features):
     images = np.random.default_rng(0).integers(0, 256, (3, 40, 50, 3), dtype=np.uint8)
     features = random_init(backbone, input_size=size).fit(images)
@@ -116,7 +122,9 @@ def test_vgg_image_features_defaults_to_vgg16_and_offers_vgg19():
     assert VGGImageFeatures().backbone == "vgg16"
     images = np.zeros((2, 32, 32, 3), np.uint8)
     with pytest.warns(UserWarning, match="not pretrained"):
-        out = VGGImageFeatures(backbone="vgg19", weights=None, input_size=32, pooling="flatten").fit(images)
+        out = VGGImageFeatures(
+            backbone="vgg19", weights=None, input_size=32, pooling="flatten"
+        ).fit(images)
     assert out.transform(images).shape == (2, 512)  # 1 x 1 x 512 at 32 px
     with pytest.raises(ValueError, match="backbone"):
         VGGImageFeatures(backbone="resnet50").fit(images)
@@ -145,9 +153,23 @@ def test_input_size_below_the_backbone_minimum():
 
 # --- inputs ----------------------------------------------------------------
 
+
 def test_every_format_and_mode_gives_the_photo(image_files):
-    names = ["rgb.png", "rgb.bmp", "rgb.webp", "rgb.tiff", "rgb.jpg", "anim.gif", "gray.png",
-             "gray16.png", "rgba.png", "palette.png", "cmyk.jpg", "rotated.jpg", "upright.jpg"]
+    names = [
+        "rgb.png",
+        "rgb.bmp",
+        "rgb.webp",
+        "rgb.tiff",
+        "rgb.jpg",
+        "anim.gif",
+        "gray.png",
+        "gray16.png",
+        "rgba.png",
+        "palette.png",
+        "cmyk.jpg",
+        "rotated.jpg",
+        "upright.jpg",
+    ]
     features = lite0().fit([image_files[n] for n in names])
     out = dict(zip(names, features.transform([image_files[n] for n in names])))
     reference = out["rgb.png"]
@@ -187,20 +209,29 @@ def test_files_pil_images_and_arrays_agree(image_files):
     # At the input size, nothing is resized: every form gives the same features.
     small = np.asarray(pil.convert("RGB").resize((SIZE, SIZE)))
     reference = features.transform(small[None])
-    for X in ([small], [small.astype(np.float32)], small[None].astype(np.float64),
-              [Image.fromarray(small)]):
+    for X in (
+        [small],
+        [small.astype(np.float32)],
+        small[None].astype(np.float64),
+        [Image.fromarray(small)],
+    ):
         np.testing.assert_allclose(features.transform(X), reference, rtol=1e-5, atol=1e-5)
 
 
 def test_containers_of_paths(image_files):
-    import pandas as pd
     from pathlib import Path
+
+    import pandas as pd
 
     paths = [image_files["rgb.png"], image_files["rgb.jpg"]]
     features = lite0().fit(paths)
     reference = features.transform(paths)
-    for X in (np.array(paths), pd.Series(paths), tuple(Path(p) for p in paths),
-              np.array(paths, dtype=object)):
+    for X in (
+        np.array(paths),
+        pd.Series(paths),
+        tuple(Path(p) for p in paths),
+        np.array(paths, dtype=object),
+    ):
         np.testing.assert_array_equal(features.transform(X), reference)
 
 
@@ -278,12 +309,16 @@ def test_pandas_output_and_feature_names():
 
 
 def test_batches_give_the_same_features_as_one_pass(photo):
-    images = [np.asarray(Image.fromarray(photo).rotate(a).resize((SIZE, SIZE))) for a in range(0, 70, 10)]
+    images = [
+        np.asarray(Image.fromarray(photo).rotate(a).resize((SIZE, SIZE))) for a in range(0, 70, 10)
+    ]
     one = lite0(batch_size=32).fit(images).transform(images)
-    np.testing.assert_allclose(lite0(batch_size=3, n_jobs=2).fit(images).transform(images), one,
-                               rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(lite0(batch_size=2).fit(images).transform(np.stack(images)), one,
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        lite0(batch_size=3, n_jobs=2).fit(images).transform(images), one, rtol=1e-5, atol=1e-5
+    )
+    np.testing.assert_allclose(
+        lite0(batch_size=2).fit(images).transform(np.stack(images)), one, rtol=1e-5, atol=1e-5
+    )
 
 
 def test_verbose_shows_progress(capsys):
@@ -305,8 +340,9 @@ def test_memory_is_bounded_by_the_batch_not_by_the_number_of_images():
             return np.zeros((8, 8, 3), np.uint8)
 
     seen = 0
-    for start, batch, failures in iter_batches(Images(), target=(8, 8), policy="stretch",
-                                                batch_size=10, n_workers=4):
+    for _start, batch, failures in iter_batches(
+        Images(), target=(8, 8), policy="stretch", batch_size=10, n_workers=4
+    ):
         seen += len(batch)
         assert len(decoded) <= seen + 3 * 10  # at most 3 batches beyond the consumer
         assert batch.shape == (10, 8, 8, 3) and not failures
@@ -315,12 +351,16 @@ def test_memory_is_bounded_by_the_batch_not_by_the_number_of_images():
 
 # --- bad input -------------------------------------------------------------
 
-@pytest.mark.parametrize("name, message", [
-    ("missing.png", "no such file"),
-    ("empty.jpg", "the file is empty \\(0 bytes\\)"),
-    ("truncated.jpg", "cannot decode.*truncated"),
-    ("notes.txt", "not an image file"),
-])
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("missing.png", "no such file"),
+        ("empty.jpg", "the file is empty \\(0 bytes\\)"),
+        ("truncated.jpg", "cannot decode.*truncated"),
+        ("notes.txt", "not an image file"),
+    ],
+)
 def test_bad_files_are_named(image_files, name, message):
     paths = [image_files["rgb.png"], image_files[name]]
     features = lite0().fit(paths)
@@ -355,25 +395,35 @@ def test_bad_arrays_are_named():
 
 
 # Keras' own save_weights trips numpy 2's __array__ deprecation, once per variable.
-@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy:DeprecationWarning")
+@pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn't accept a copy:DeprecationWarning"
+)
 def test_weights_files(tmp_path):
     images = np.random.default_rng(1).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
     network = _backbones.feature_network(
-        _backbones.BACKBONES["efficientnet_lite0"], "imagenet", (32, 32), None, "mean")
+        _backbones.BACKBONES["efficientnet_lite0"], "imagenet", (32, 32), None, "mean"
+    )
     weights = tmp_path / "lite0.weights.h5"
     network.model.save_weights(weights)
     model_file = tmp_path / "lite0.keras"
     network.model.save(model_file)
     reference = lite0(input_size=32).fit(images).transform(images)
     for path in (weights, str(model_file)):
-        np.testing.assert_allclose(lite0(input_size=32, weights=path).fit(images).transform(images),
-                                   reference, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            lite0(input_size=32, weights=path).fit(images).transform(images),
+            reference,
+            rtol=1e-5,
+            atol=1e-6,
+        )
     from sktransfer.image._lite0 import shipped_weights_path
 
     np.testing.assert_array_equal(
         lite0(input_size=32, weights=shipped_weights_path()).fit(images).transform(images),
-        reference)
-    with pytest.raises(ValueError, match=f"weights file {weights} does not fit backbone 'mobilenet_v2'"):
+        reference,
+    )
+    with pytest.raises(
+        ValueError, match=f"weights file {weights} does not fit backbone 'mobilenet_v2'"
+    ):
         KerasImageFeatures(backbone="mobilenet_v2", weights=weights, input_size=32).fit(images)
     with pytest.raises(ValueError, match="lite0.keras does not fit backbone 'vgg16'.*block1_conv1"):
         KerasImageFeatures(backbone="vgg16", weights=model_file, input_size=32).fit(images)
@@ -382,6 +432,7 @@ def test_weights_files(tmp_path):
 
 
 # --- laziness, sharing, persistence ----------------------------------------
+
 
 def test_init_is_light_and_clones_share_one_network(monkeypatch):
     builds = []
@@ -398,8 +449,11 @@ def test_init_is_light_and_clones_share_one_network(monkeypatch):
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, (12, 48, 48, 3), dtype=np.uint8)
     y = np.arange(12) % 2
-    search = GridSearchCV(make_pipeline(features, LogisticRegression()),
-                          {"logisticregression__C": [0.1, 1.0, 10.0]}, cv=2)
+    search = GridSearchCV(
+        make_pipeline(features, LogisticRegression()),
+        {"logisticregression__C": [0.1, 1.0, 10.0]},
+        cv=2,
+    )
     search.fit(X, y)
     assert len(builds) == 1  # 7 fits, one network
     clone(features).fit(X)
@@ -407,8 +461,12 @@ def test_init_is_light_and_clones_share_one_network(monkeypatch):
 
 
 def test_fitted_pipeline_survives_joblib_into_a_fresh_process(tmp_path, photo):
-    images = np.stack([np.asarray(Image.fromarray(photo).rotate(a).resize((SIZE, SIZE)))
-                       for a in (0, 90, 180, 270)])
+    images = np.stack(
+        [
+            np.asarray(Image.fromarray(photo).rotate(a).resize((SIZE, SIZE)))
+            for a in (0, 90, 180, 270)
+        ]
+    )
     labels = np.array([0, 1, 0, 1])
     model = make_pipeline(lite0(), LogisticRegression()).fit(images, labels)
     features = model[0].transform(images)
@@ -425,11 +483,13 @@ def test_fitted_pipeline_survives_joblib_into_a_fresh_process(tmp_path, photo):
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), features, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(np.load(tmp_path / "proba.npy"), model.predict_proba(images),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        np.load(tmp_path / "proba.npy"), model.predict_proba(images), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_weights_none_warns():
     with pytest.warns(UserWarning, match="randomly initialised.*not pretrained"):
         KerasImageFeatures(backbone="efficientnet_lite0", weights=None, input_size=32).fit(
-            np.zeros((1, 32, 32, 3), np.uint8))
+            np.zeros((1, 32, 32, 3), np.uint8)
+        )

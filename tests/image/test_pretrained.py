@@ -17,17 +17,20 @@ import keras
 import numpy as np
 import pytest
 import sklearn.datasets
-from PIL import Image
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sktransfer import KerasImageFeatures
+from sktransfer.datasets import load_fashion_mnist
 from sktransfer.image import _backbones
 from sktransfer.image._io import decode
-from sktransfer.image._lite0 import build_efficientnet_lite0, load_torch_weights, shipped_weights_path
+from sktransfer.image._lite0 import (
+    build_efficientnet_lite0,
+    load_torch_weights,
+    shipped_weights_path,
+)
 from sktransfer.image._torch_legacy import MAGIC_NUMBER, PROTOCOL_VERSION, load_legacy_state_dict
-from sktransfer.datasets import load_fashion_mnist
 
 SKLEARN_IMAGES = os.path.join(os.path.dirname(sklearn.datasets.__file__), "images")
 
@@ -81,7 +84,9 @@ def test_pretrained_features_beat_random_ones_few_shot():
     X, y = load_fashion_mnist("train")
     X_test, y_test = load_fashion_mnist("test")
     rng = np.random.default_rng(0)
-    train = np.concatenate([rng.choice(np.flatnonzero(y == c), 20, replace=False) for c in range(10)])
+    train = np.concatenate(
+        [rng.choice(np.flatnonzero(y == c), 20, replace=False) for c in range(10)]
+    )
     test = rng.choice(len(y_test), 500, replace=False)
     scores = {}
     _backbones.clear_cache()  # the random network is built here, from a fixed seed
@@ -102,6 +107,7 @@ def test_pretrained_features_beat_random_ones_few_shot():
 
 
 # --- the legacy PyTorch reader ----------------------------------------------
+
 
 def save_legacy(path, state, monkeypatch):
     """Write float32 arrays as a legacy PyTorch state dict, laid out as the
@@ -138,8 +144,17 @@ def save_legacy(path, state, monkeypatch):
             # Memory is the reversed-axes array in C order: axis i steps
             # over all the axes before it.
             strides = [int(np.prod(self.shape[:i])) for i in range(len(self.shape))]
-            return (_rebuild_tensor_v2, (self.storage, 0, tuple(self.shape), tuple(strides),
-                                         False, collections.OrderedDict()))
+            return (
+                _rebuild_tensor_v2,
+                (
+                    self.storage,
+                    0,
+                    tuple(self.shape),
+                    tuple(strides),
+                    False,
+                    collections.OrderedDict(),
+                ),
+            )
 
     class Pickler(pickle.Pickler):
         def persistent_id(self, obj):
@@ -154,8 +169,11 @@ def save_legacy(path, state, monkeypatch):
         storages[storage.key] = storage
         tensors[name] = Tensor(storage, array.shape)
     with open(path, "wb") as f:
-        for header in (MAGIC_NUMBER, PROTOCOL_VERSION,
-                       {"protocol_version": 1001, "little_endian": True, "type_sizes": {}}):
+        for header in (
+            MAGIC_NUMBER,
+            PROTOCOL_VERSION,
+            {"protocol_version": 1001, "little_endian": True, "type_sizes": {}},
+        ):
             pickle.dump(header, f, protocol=2)
         Pickler(f, protocol=2).dump(tensors)
         pickle.dump(list(storages), f, protocol=2)
@@ -166,8 +184,10 @@ def save_legacy(path, state, monkeypatch):
 
 def test_legacy_reader_round_trip(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
-    state = {"conv.weight": rng.standard_normal((4, 3, 2, 5)).astype(np.float32),
-             "fc.bias": np.arange(7, dtype=np.float32)}
+    state = {
+        "conv.weight": rng.standard_normal((4, 3, 2, 5)).astype(np.float32),
+        "fc.bias": np.arange(7, dtype=np.float32),
+    }
     save_legacy(tmp_path / "small.pth", state, monkeypatch)
     monkeypatch.delitem(sys.modules, "torch")
     loaded = load_legacy_state_dict(tmp_path / "small.pth")
@@ -213,11 +233,17 @@ def test_truncated_wrong_and_misfit_weight_files(tmp_path, monkeypatch):
     images = np.zeros((1, 32, 32, 3), np.uint8)
     missing = {k: v for k, v in state.items() if k != "_blocks.3._bn1.running_var"}
     save_legacy(tmp_path / "missing.pth", missing, monkeypatch)
-    with pytest.raises(ValueError, match="does not fit backbone 'efficientnet_lite0'.*_blocks.3._bn1.running_var"):
+    with pytest.raises(
+        ValueError, match="does not fit backbone 'efficientnet_lite0'.*_blocks.3._bn1.running_var"
+    ):
         KerasImageFeatures(weights=tmp_path / "missing.pth", input_size=32).fit(images)
     wrong = dict(state, **{"_conv_head.weight": np.zeros((1280, 160, 1, 1), np.float32)})
     save_legacy(tmp_path / "wrong.pth", wrong, monkeypatch)
-    with pytest.raises(ValueError, match="layer 'top_conv' needs shapes \\[\\(1, 1, 320, 1280\\)\\]"):
+    with pytest.raises(
+        ValueError, match="layer 'top_conv' needs shapes \\[\\(1, 1, 320, 1280\\)\\]"
+    ):
         KerasImageFeatures(weights=tmp_path / "wrong.pth", input_size=32).fit(images)
     with pytest.raises(ValueError, match="PyTorch file; only efficientnet_lite0"):
-        KerasImageFeatures(backbone="vgg16", weights=tmp_path / "wrong.pth", input_size=32).fit(images)
+        KerasImageFeatures(backbone="vgg16", weights=tmp_path / "wrong.pth", input_size=32).fit(
+            images
+        )

