@@ -20,6 +20,7 @@ from ._io import (
     as_training_corpus,
     check_text_codec,
     encode,
+    numeric_documents,
     tokenize_documents,
 )
 from ._pooling import POOLINGS, document_frequencies, index_sequences, known_tokens, pool
@@ -308,10 +309,7 @@ class Word2VecEmbedder(FeatureExtractor):
     # -- documents -------------------------------------------------------------------
 
     def _numeric_items(self, X):
-        raise ValueError(
-            "X must be a 1-D collection of documents (strings or token lists), got a numeric "
-            f"array of shape {X.shape} and dtype {X.dtype}"
-        )
+        return numeric_documents(X)
 
     def _compiled(self, documents):
         """True when ``documents`` can take the compiled tokenizing path (``WordIndex``)."""

@@ -46,7 +46,8 @@ def check_text_codec(encoding, errors):
         ) from None
 
 
-def _numeric_documents(X):
+def numeric_documents(X):
+    """Refuse a numeric array: documents are texts or token lists, not numbers."""
     raise ValueError(
         "X must be a 1-D collection of documents (strings or token lists), got a numeric "
         f"array of shape {X.shape} and dtype {X.dtype}"
@@ -60,7 +61,7 @@ def as_document_list(X, what="X"):
     a single-column table (DataFrame, 2-D array of shape (n, 1)) of texts; any
     other iterable of documents. Items are checked later, by ``tokenize_documents``.
     """
-    return list(as_items(X, "document", numeric=_numeric_documents, what=what))
+    return list(as_items(X, "document", numeric=numeric_documents, what=what))
 
 
 def _as_text(item, *, encoding, errors, where):

@@ -89,7 +89,7 @@ def test_joblib_round_trip_in_a_fresh_process(polarity, tmp_path):
 
 def test_clear_errors(polarity):
     texts, labels = polarity
-    with pytest.raises(ValueError, match="1-D sequence of documents"):
+    with pytest.raises(ValueError, match="1-D collection of documents"):
         small_model().fit(np.zeros((4, 3)), labels[:4])
     with pytest.raises(ValueError, match="X has 3 items but y has 4 labels"):
         small_model().fit(texts[:3], labels[:4])
