@@ -7,7 +7,8 @@ import os
 import numpy as np
 
 
-def _hash(*parts):
+def hash_parts(*parts):
+    """SHA-256 of byte strings, each prefixed with its length (so no two splits collide)."""
     h = hashlib.sha256()
     for part in parts:
         h.update(len(part).to_bytes(8, "little"))
@@ -48,13 +49,13 @@ def item_digest(item, *, files=True):
     """
     if isinstance(item, (str, os.PathLike)) and (files or not isinstance(item, str)):
         try:
-            return _hash(b"file", _file_digest(item))
+            return hash_parts(b"file", _file_digest(item))
         except OSError:
             return None
     if isinstance(item, str):
-        return _hash(b"text", item.encode("utf-8", "surrogatepass"))
+        return hash_parts(b"text", item.encode("utf-8", "surrogatepass"))
     if isinstance(item, bytes):
-        return _hash(b"bytes", item)
+        return hash_parts(b"bytes", item)
     if (
         isinstance(item, np.ndarray)
         or hasattr(item, "__array_interface__")
@@ -62,18 +63,20 @@ def item_digest(item, *, files=True):
     ):
         array = np.ascontiguousarray(item)
         if array.dtype.hasobject:
-            return _hash(
+            return hash_parts(
                 b"objects",
                 *(item_digest(x, files=files) or b"?" for x in array.ravel()),
                 str(array.shape).encode(),
             )
-        return _hash(b"array", array.dtype.str.encode(), str(array.shape).encode(), array.tobytes())
+        return hash_parts(
+            b"array", array.dtype.str.encode(), str(array.shape).encode(), array.tobytes()
+        )
     if hasattr(item, "mode") and hasattr(item, "tobytes"):  # a PIL image
-        return _hash(b"pil", item.mode.encode(), str(item.size).encode(), item.tobytes())
+        return hash_parts(b"pil", item.mode.encode(), str(item.size).encode(), item.tobytes())
     if isinstance(item, (list, tuple)):
         parts = [item_digest(x, files=files) for x in item]
-        return None if None in parts else _hash(b"sequence", *parts)
-    return _hash(b"repr", type(item).__qualname__.encode(), repr(item).encode())
+        return None if None in parts else hash_parts(b"sequence", *parts)
+    return hash_parts(b"repr", type(item).__qualname__.encode(), repr(item).encode())
 
 
 def module_versions(*modules):
@@ -98,4 +101,4 @@ def module_versions(*modules):
 def settings_digest(settings):
     """Hash of a JSON-able description of what shapes an extractor's output."""
     text = json.dumps(settings, sort_keys=True, default=str)
-    return _hash(b"settings", text.encode())
+    return hash_parts(b"settings", text.encode())

@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from ._cache_keys import _hash, item_digest, module_versions, settings_digest
+from ._cache_keys import hash_parts, item_digest, module_versions, settings_digest
 from ._items import as_items, check_items, describe_item
 from .cache import FeatureCache
 
@@ -56,7 +56,7 @@ def cached_rows(cache, settings, items, compute, *, files=True):
     if cache is None:
         return compute(np.arange(len(items)))
     keys = [
-        None if (digest := item_digest(item, files=files)) is None else _hash(settings, digest)
+        None if (digest := item_digest(item, files=files)) is None else hash_parts(settings, digest)
         for item in items
     ]
     found = {}

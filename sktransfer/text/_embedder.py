@@ -49,7 +49,7 @@ def _seed(random_state):
     return int(generator.randint(np.iinfo(np.int32).max))
 
 
-def _describe(pretrained):
+def _describe_pretrained(pretrained):
     if isinstance(pretrained, (str, os.PathLike)):
         return repr(os.fspath(pretrained))
     return f"the given {type(pretrained).__name__}"
@@ -377,7 +377,7 @@ class Word2VecEmbedder(FeatureExtractor):
             keyed_vectors = keyed_vectors_of(loaded)
             if self.vector_size not in (None, keyed_vectors.vector_size):
                 raise ValueError(
-                    f"pretrained vectors {_describe(self.pretrained)} have "
+                    f"pretrained vectors {_describe_pretrained(self.pretrained)} have "
                     f"{keyed_vectors.vector_size} dimensions, but vector_size="
                     f"{self.vector_size}; set vector_size={keyed_vectors.vector_size} or None"
                 )
@@ -455,7 +455,7 @@ class Word2VecEmbedder(FeatureExtractor):
     def _weights_source(self):
         if self.fine_tune or not isinstance(self.pretrained, (str, os.PathLike)):
             return None
-        return f"pretrained vectors {_describe(self.pretrained)}"
+        return f"pretrained vectors {_describe_pretrained(self.pretrained)}"
 
     @property
     def embedding_matrix_(self):
