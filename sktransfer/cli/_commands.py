@@ -46,6 +46,12 @@ def _lstm_units(text):
     )
 
 
+def _positive_int(text):
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+
+
 def _trainable_layers(text):
     if text == "all":
         return text
@@ -166,6 +172,59 @@ def _add_evaluate_parser(commands):
         "--n-jobs", type=int, default=-1, help="parallel jobs (default: all cores)"
     )
     evaluate.add_argument("--quiet", action="store_true", help="no progress messages or bars")
+
+
+def _add_serve_parser(commands):
+    serve = commands.add_parser(
+        "serve",
+        help="serve a saved model over HTTP",
+        description="Serve a model over HTTP: POST /predict and /predict_proba (files as "
+        "multipart uploads, texts as JSON), GET /health and /metadata. See docs/serving.md.",
+    )
+    serve.add_argument(
+        "model",
+        metavar="MODEL",
+        help="a model file written by sktransfer fit, or a pipeline saved with joblib.dump",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    serve.add_argument(
+        "--modality",
+        choices=("image", "audio", "text"),
+        help="what the model takes, for a pickle whose first step does not say",
+    )
+    serve.add_argument(
+        "--max-batch-size",
+        type=_positive_int,
+        default=32,
+        help="most items in one forward pass and in one request (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--max-wait-ms",
+        type=float,
+        default=5.0,
+        help="longest wait of a request for others to batch with (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--max-request-mb",
+        type=float,
+        default=10.0,
+        help="larger requests are refused with 413 (default: %(default)s)",
+    )
+
+
+def _serve(args):
+    from ..serve import run_server
+
+    run_server(
+        args.model,
+        host=args.host,
+        port=args.port,
+        modality=args.modality,
+        max_batch_size=args.max_batch_size,
+        max_wait_ms=args.max_wait_ms,
+        max_request_bytes=int(args.max_request_mb * (1 << 20)),
+    )
 
 
 def _say(args, message):
@@ -498,6 +557,7 @@ def main(argv=None):
     _add_fit_parser(commands)
     _add_predict_parser(commands)
     _add_evaluate_parser(commands)
+    _add_serve_parser(commands)
     args = parser.parse_args(argv)
     start_keras()  # first, to keep TensorFlow's start-up lines out
 
@@ -506,7 +566,7 @@ def main(argv=None):
 
         run_demo(args.out, small=args.small, n_jobs=args.n_jobs, verbose=0 if args.quiet else 1)
         return 0
-    run = {"fit": _fit, "predict": _predict, "evaluate": _evaluate}[args.command]
+    run = {"fit": _fit, "predict": _predict, "evaluate": _evaluate, "serve": _serve}[args.command]
     try:
         run(args)
     except (ValueError, OSError) as exc:  # the user's data or files, named in the message

@@ -1,0 +1,194 @@
+"""The model a server holds: loaded once, warmed up, predicting on batches of items.
+
+A model is either a model file that ``sktransfer fit`` wrote (its metadata
+gives the modality and the classes) or any fitted pipeline saved with
+``joblib.dump``, whose modality is read from its first step. Warming up runs
+the whole pipeline on synthetic items of the modality, so that every network
+is built and every compiled function traced before the first request.
+"""
+
+import hashlib
+import math
+import platform
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+from .. import __version__
+from ..cli._model_file import ModelFileError, compatible_versions, read_metadata
+
+MODALITIES = ("image", "audio", "text")
+
+
+def _file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def modality_of_pipeline(pipeline):
+    """``"image"``, ``"audio"`` or ``"text"`` from the first step of ``pipeline``, or None.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sktransfer import AudioSpectralFeatures
+    >>> modality_of_pipeline(make_pipeline(AudioSpectralFeatures(), LogisticRegression()))
+    'audio'
+    """
+    from .. import (
+        AudioSpectralFeatures,
+        FineTuneImageClassifier,
+        KerasImageFeatures,
+        SequenceClassifier,
+        Word2VecEmbedder,
+    )
+
+    first = pipeline.steps[0][1] if hasattr(pipeline, "steps") else pipeline
+    kinds = {
+        "image": (KerasImageFeatures, FineTuneImageClassifier),
+        "audio": (AudioSpectralFeatures,),
+        "text": (Word2VecEmbedder, SequenceClassifier),
+    }
+    for modality, classes in kinds.items():
+        if isinstance(first, classes):
+            return modality
+    return None
+
+
+def read_model(path, modality=None):
+    """The pipeline, modality and metadata of a model file or of a ``joblib.dump`` pickle.
+
+    Raises
+    ------
+    ModelFileError
+        For a missing file, a model file of an incompatible release, a pickle
+        whose modality can be neither read nor was given, or a modality that
+        contradicts the file's.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"the model file '{path}' does not exist")
+    with open(path, "rb") as stream:
+        try:
+            metadata = read_metadata(stream, path)
+        except ModelFileError:
+            metadata = None
+        if metadata is not None:
+            if not compatible_versions(metadata["sktransfer_version"]):
+                raise ModelFileError(
+                    f"'{path}' was saved by sktransfer {metadata['sktransfer_version']}, which "
+                    f"is incompatible with this sktransfer {__version__}; fit it again"
+                )
+            pipeline = joblib.load(stream)
+    if metadata is None:
+        pipeline = joblib.load(path)
+        metadata = {"sktransfer_version": None, "created": None}
+    found = metadata.get("modality") or modality_of_pipeline(pipeline)
+    if modality is not None and found is not None and modality != found:
+        raise ModelFileError(f"'{path}' holds a model of {found}, not of {modality}")
+    modality = modality or found
+    if modality is None:
+        raise ModelFileError(
+            f"cannot tell what '{path}' takes from its first step; give --modality "
+            f"({', '.join(MODALITIES)})"
+        )
+    if not hasattr(pipeline, "predict"):
+        raise ModelFileError(f"'{path}' holds a {type(pipeline).__name__}, not a classifier")
+    return pipeline, modality, metadata
+
+
+@dataclass
+class ServedModel:
+    """A loaded model, ready to predict on lists of items of its modality.
+
+    Attributes
+    ----------
+    pipeline : estimator
+    modality : {"image", "audio", "text"}
+    classes : list
+    metadata : dict
+        What ``GET /metadata`` answers.
+    timings : dict
+        Seconds taken to load (``load_s``) and to warm up (``warm_up_s``).
+    """
+
+    pipeline: object
+    modality: str
+    classes: list
+    metadata: dict
+    timings: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path, modality=None):
+        """Read ``path`` (a model file or a pickle) and describe it; nothing is warmed up yet."""
+        import keras
+        import sklearn
+
+        start = time.perf_counter()
+        pipeline, modality, saved = read_model(path, modality)
+        classes = np.asarray(pipeline.classes_).tolist()
+        metadata = {
+            "model_file": str(Path(path).resolve()),
+            "model_sha256": _file_sha256(path),
+            "modality": modality,
+            "classes": classes,
+            "saved_by_sktransfer": saved.get("sktransfer_version"),
+            "created": saved.get("created"),
+            "versions": {
+                "sktransfer": __version__,
+                "scikit-learn": sklearn.__version__,
+                "keras": keras.__version__,
+                "keras_backend": keras.backend.backend(),
+                "python": platform.python_version(),
+            },
+            "has_predict_proba": hasattr(pipeline, "predict_proba"),
+        }
+        model = cls(pipeline, modality, classes, metadata)
+        model.timings["load_s"] = time.perf_counter() - start
+        return model
+
+    def predict(self, items):
+        """``(labels, probabilities)`` of ``items``; probabilities None without ``predict_proba``."""
+        if self.metadata["has_predict_proba"]:
+            proba = np.asarray(self.pipeline.predict_proba(items), dtype=np.float64)
+            labels = np.asarray(self.pipeline.classes_)[proba.argmax(axis=1)]
+            return labels.tolist(), proba
+        return np.asarray(self.pipeline.predict(items)).tolist(), None
+
+    def warm_up(self, batch_sizes):
+        """Run the pipeline once per batch size on synthetic items, so that requests start fast."""
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="sktransfer-warm-up-") as folder:
+            item = _synthetic_item(self.modality, Path(folder))
+            for size in sorted(set(batch_sizes)):
+                self.predict([item] * size)
+        self.timings["warm_up_s"] = time.perf_counter() - start
+
+
+def _synthetic_item(modality, folder):
+    """One item of ``modality`` as a request would bring it: a file for media, a text."""
+    rng = np.random.default_rng(0)
+    if modality == "text":
+        return "a good film, warm and well made"
+    if modality == "image":
+        from PIL import Image
+
+        path = folder / "warm-up.png"
+        Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(path)
+        return str(path)
+    import soundfile
+
+    sr = 22050
+    t = np.arange(sr) / sr
+    wave = 0.3 * np.sin(2 * math.pi * 440 * t) + 0.01 * rng.standard_normal(sr)
+    path = folder / "warm-up.wav"
+    soundfile.write(path, wave.astype(np.float32), sr)
+    return str(path)
