@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sktransfer import DenseHeadClassifier, KerasImageFeatures
 from sktransfer.datasets import load_fashion_mnist
 from sktransfer.heads._base import compiled_forward
-from sktransfer.image._backbones import clear_cache
+from sktransfer.image._backbones import FeatureNetwork, backbone_and_size, clear_cache
 
 BATCH_SIZES = (1, 2, 3, 17, 33, 5, 8, 64)
 
@@ -133,3 +133,24 @@ def test_a_refit_head_gets_its_own_forward_function(loaded_pipeline):
         copy_module.deepcopy(head).predict_proba(features), head.predict_proba(features)
     )
     assert refit.predict_proba(features).shape == (20, len(refit.classes_))
+
+
+def test_concurrent_first_calls_trace_a_new_network_once():
+    backbone, size = backbone_and_size("efficientnet_lite0", 32)
+    network = FeatureNetwork(backbone, None, size, None, "mean")
+    images = np.random.default_rng(0).integers(0, 256, size=(64, 32, 32, 3), dtype=np.uint8)
+    results = {}
+    barrier = threading.Barrier(len(BATCH_SIZES))
+
+    def extract(n):
+        barrier.wait()
+        results[n] = np.concatenate([network(images[s : s + n]) for s in range(0, 64, n)])
+
+    threads = [threading.Thread(target=extract, args=(n,)) for n in BATCH_SIZES]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert network.tracing_count() == 1
+    for n in BATCH_SIZES:
+        np.testing.assert_allclose(results[n], results[64], rtol=0, atol=1e-5)
