@@ -12,16 +12,22 @@ in scikit-learn's order, without the retired tag methods. The base class here
 adds what every sktransfer head shares: parameter validation with
 ``_parameter_constraints``, a stratified dev split with early stopping and
 best-weight restore, finite-input checks that name the offending row, an error
-for labels never seen in ``fit``, and ``predict_proba`` that is always 2-D.
+for labels never seen in ``fit``, ``predict_proba`` that is always 2-D, and
+prediction through one compiled forward function per fitted network (see
+``compiled_forward``) instead of ``keras.Model.predict``.
 """
 
 import math
+import threading
+import weakref
 from numbers import Integral, Real
 
 import keras
 import numpy as np
+from scikeras._utils import route_params
 from scikeras.wrappers import BaseWrapper, KerasClassifier
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
 from sklearn.utils import ClassifierTags
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -56,6 +62,42 @@ def _scikeras_members():
     members.update({k: v for k, v in vars(KerasClassifier).items() if k not in _NOT_TAKEN})
     members.pop("__name__")
     return members
+
+
+# A fitted network's compiled forward function, kept beside the network rather
+# than in the estimator, so that pickles, clones and deep copies never see it
+# and a refit (a new network) gets a new one.
+_FORWARDS = weakref.WeakKeyDictionary()
+_FORWARDS_LOCK = threading.Lock()
+
+
+def compiled_forward(model):
+    """``model(x, training=False)`` as a ``tf.function`` with a fixed input signature.
+
+    The signature is the model's input with any batch size (``None``) and the
+    input's dtype, so one trace serves every batch; it is traced on the
+    first request, under a lock, and shared by every thread. Returns None
+    when the model cannot have one (another Keras backend, several inputs).
+    """
+    if keras.backend.backend() != "tensorflow" or len(model.inputs) != 1:
+        return None
+    with _FORWARDS_LOCK:
+        forward = _FORWARDS.get(model)
+        if forward is None:
+            import tensorflow as tf
+
+            spec = model.inputs[0]
+            network = weakref.ref(model)  # the function must not keep its key alive
+
+            def call(x):
+                return network()(x, training=False)
+
+            forward = tf.function(
+                call, input_signature=[tf.TensorSpec(tuple(spec.shape), spec.dtype)]
+            )
+            forward.get_concrete_function()
+            _FORWARDS[model] = forward
+        return forward
 
 
 class _KerasClassifierCore(ClassifierMixin, BaseEstimator):
@@ -354,6 +396,46 @@ class SklearnKerasClassifier(_KerasClassifierCore):
         """Class probabilities, shape (n_samples, n_classes); rows sum to 1."""
         proba = super().predict_proba(X, **kwargs)
         return proba.reshape(-1, self.n_classes_)
+
+    def _predict_raw(self, X, **kwargs):
+        """The network's output for ``X``, in batches of ``batch_size``.
+
+        SciKeras' checks and feature encoding, then the compiled forward
+        function of ``model_`` (see ``compiled_forward``): no retracing for a
+        new batch size, no progress bar, safe to call from several threads.
+        ``keras.Model.predict`` serves what that function cannot (predict
+        callbacks, ``steps``, another backend).
+        """
+        if not getattr(self, "initialized_", False):
+            raise NotFittedError("Estimator needs to be fit before `predict` can be called")
+        X, _ = self._validate_data(X=X, y=None)
+        X = self.feature_encoder_.transform(X)
+        pred_args = route_params(
+            self.get_params(), destination="predict", pass_filter=self._predict_kwargs, strict=True
+        )
+        pred_args = {k: v for k, v in pred_args.items() if not k.startswith("callbacks")}
+        pred_args.update(kwargs)
+        batch_size = pred_args.pop("batch_size", None) or 32
+        if batch_size == -1:
+            batch_size = max(X.shape[0], 1)
+        verbose = pred_args.pop("verbose", self.verbose)
+        forward = None if pred_args or self._predict_callbacks else compiled_forward(self.model_)
+        if forward is None:
+            return self.model_.predict(
+                x=X,
+                batch_size=batch_size,
+                verbose=verbose,
+                callbacks=self._predict_callbacks,
+                **pred_args,
+            )
+        X = np.asarray(X, dtype=forward.input_signature[0].dtype.as_numpy_dtype)
+        if len(X) == 0:
+            return np.empty((0, *self.model_.outputs[0].shape[1:]), dtype=np.float32)
+        parts = [
+            keras.ops.convert_to_numpy(forward(X[start : start + batch_size]))
+            for start in range(0, len(X), batch_size)
+        ]
+        return np.concatenate(parts)
 
     # -- training: stratified dev split and early stopping ---------------------------
 

@@ -6,7 +6,9 @@ named layer, followed by a pooling, with the backbone's own
 is built on first use and cached, keyed by everything that shapes it, so the
 clones that a grid search makes share one network rather than rebuilding it
 per candidate. Inference runs through a compiled function (``tf.function``
-under the TensorFlow backend), several times faster than ``Model.predict``.
+under the TensorFlow backend), several times faster than ``Model.predict``:
+one per input dtype (uint8, float32), traced once for a batch dimension of
+any size, so that no batch size retraces it and threads can share it.
 """
 
 import collections
@@ -202,7 +204,15 @@ class FeatureNetwork:
     Calling it with a batch of images, uint8 or float32 of shape
     ``(n, h, w, 3)`` holding raw pixels 0..255, gives float32 features of
     shape ``(n, n_features)``.
+
+    Under the TensorFlow backend each input dtype has one ``tf.function``
+    with a fixed input signature (any ``n``, the network's ``h, w``), traced
+    on its first call under a lock: calls of every batch size, from any
+    number of threads, run that one graph. ``warm_up`` traces (and runs) both
+    ahead of time.
     """
+
+    DTYPES = ("uint8", "float32")
 
     def __init__(self, backbone, weights, input_size, layer, pooling, weight_values=None):
         import keras
@@ -226,7 +236,7 @@ class FeatureNetwork:
             self.n_features = int(out_shape[-1])
         else:
             self.n_features = int(np.prod(out_shape))
-        self._compiled = None
+        self._compiled = {}  # input dtype -> compiled _forward
         self._lock = threading.Lock()
         self._sha256 = None
 
@@ -256,24 +266,63 @@ class FeatureNetwork:
             return ops.max(y, axis=(1, 2))
         return ops.reshape(y, (ops.shape(y)[0], -1))
 
-    def _function(self):
-        """``_forward`` compiled by ``tf.function`` (eager under another Keras backend)."""
+    def _function(self, dtype):
+        """``_forward`` for batches of ``dtype``, compiled by ``tf.function`` once.
+
+        Eager ``_forward`` under another Keras backend.
+        """
         import keras
 
+        function = self._compiled.get(dtype)
+        if function is not None:
+            return function
         with self._lock:
-            if self._compiled is None:
+            if dtype not in self._compiled:
                 if keras.backend.backend() == "tensorflow":
                     import tensorflow as tf
 
-                    self._compiled = tf.function(self._forward, reduce_retracing=True)
+                    height, width = self.input_size
+                    spec = tf.TensorSpec((None, height, width, 3), dtype)
+                    function = tf.function(self._forward, input_signature=[spec])
+                    function.get_concrete_function()  # trace now, inside the lock
                 else:
-                    self._compiled = self._forward
-            return self._compiled
+                    function = self._forward
+                self._compiled[dtype] = function
+            return self._compiled[dtype]
+
+    @property
+    def input_size(self):
+        """(height, width) of the images the network takes."""
+        return tuple(int(side) for side in self.model.input_shape[1:3])
+
+    def tracing_count(self):
+        """How many times the compiled functions were traced (0 outside TensorFlow)."""
+        return sum(
+            function.experimental_get_tracing_count()
+            for function in list(self._compiled.values())
+            if hasattr(function, "experimental_get_tracing_count")
+        )
+
+    def warm_up(self):
+        """Trace and run the compiled function of both input dtypes on one blank image.
+
+        The first call of a function pays for its tracing and graph
+        optimisation (about a second); after this, the first real call of any
+        batch size costs what later ones do. Returns ``self``.
+        """
+        height, width = self.input_size
+        for dtype in self.DTYPES:
+            self(np.zeros((1, height, width, 3), dtype=dtype))
+        return self
 
     def __call__(self, batch):
         from keras import ops
 
-        return np.asarray(ops.convert_to_numpy(self._function()(batch)), dtype=np.float32)
+        batch = np.asarray(batch)
+        if batch.dtype.name not in self.DTYPES:
+            batch = batch.astype(np.float32)
+        features = self._function(batch.dtype.name)(batch)
+        return np.asarray(ops.convert_to_numpy(features), dtype=np.float32)
 
 
 _CACHE = collections.OrderedDict()

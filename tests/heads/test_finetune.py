@@ -131,6 +131,10 @@ def test_joblib_round_trip_in_a_fresh_process(fashion, tmp_path):
     model = tiny(trainable_layers=2, freeze_epochs=1, epochs=2).fit(X[:40], y[:40])
     restored = call_in_fresh_process(model, "predict_proba", X[:10], tmp_path)
     np.testing.assert_array_equal(restored, model.predict_proba(X[:10]))
+    expected = model.model_.predict(
+        model.feature_encoder_.transform(X[:10]), batch_size=model.batch_size, verbose=0
+    )
+    np.testing.assert_allclose(model.predict_proba(X[:10]), expected, rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize(

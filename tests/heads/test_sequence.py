@@ -85,6 +85,10 @@ def test_joblib_round_trip_in_a_fresh_process(polarity, tmp_path):
     model = small_model().fit(texts, labels)
     restored = call_in_fresh_process(model, "predict_proba", texts[:20], tmp_path)
     np.testing.assert_array_equal(restored, model.predict_proba(texts[:20]))
+    expected = model.model_.predict(
+        model.feature_encoder_.transform(texts[:20]), batch_size=model.batch_size, verbose=0
+    )
+    np.testing.assert_allclose(model.predict_proba(texts[:20]), expected, rtol=0, atol=1e-6)
 
 
 def test_clear_errors(polarity):
