@@ -1,7 +1,7 @@
 """Render the public API's signatures and docstrings into docs/api.md.
 
 The public API: everything in ``sktransfer.__all__`` and the public functions
-of ``sktransfer.datasets``, ``sktransfer.plots`` and ``sktransfer.cli``. Run it after changing a
+of ``sktransfer.datasets``, ``sktransfer.plots``, ``sktransfer.cli`` and ``sktransfer.serve``. Run it after changing a
 docstring or signature::
 
     .venv/bin/python scripts/api_reference.py
@@ -75,7 +75,7 @@ def _public_functions(module):
 def render():
     """The Markdown text of docs/api.md."""
     import sktransfer
-    from sktransfer import cli, datasets, plots
+    from sktransfer import cli, datasets, plots, serve
 
     lines = [
         "# API reference",
@@ -96,7 +96,7 @@ def render():
         ]
         for method, function in methods:
             lines += _section(f"{name}.{method}", function, 4)
-    for module in (datasets, plots, cli):
+    for module in (datasets, plots, cli, serve):
         lines += [f"## `{module.__name__}`", "", inspect.getdoc(module), ""]
         for name, function in _public_functions(module):
             lines += _section(f"{module.__name__}.{name}", function, 3)
