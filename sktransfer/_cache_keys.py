@@ -16,7 +16,8 @@ def hash_parts(*parts):
     return h.digest()
 
 
-def _file_digest(path):
+def file_digest(path):
+    """SHA-256 (32 bytes) of a file's content, read in blocks of 1 MiB."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -49,7 +50,7 @@ def item_digest(item, *, files=True):
     """
     if isinstance(item, (str, os.PathLike)) and (files or not isinstance(item, str)):
         try:
-            return hash_parts(b"file", _file_digest(item))
+            return hash_parts(b"file", file_digest(item))
         except OSError:
             return None
     if isinstance(item, str):

@@ -7,7 +7,6 @@ the whole pipeline on synthetic items of the modality, so that every network
 is built and every compiled function traced before the first request.
 """
 
-import hashlib
 import math
 import platform
 import tempfile
@@ -19,17 +18,10 @@ import joblib
 import numpy as np
 
 from .. import __version__
+from .._cache_keys import file_digest
 from ..cli._model_file import ModelFileError, compatible_versions, read_metadata
 
 MODALITIES = ("image", "audio", "text")
-
-
-def _file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def modality_of_pipeline(pipeline):
@@ -137,7 +129,7 @@ class ServedModel:
         classes = np.asarray(pipeline.classes_).tolist()
         metadata = {
             "model_file": str(Path(path).resolve()),
-            "model_sha256": _file_sha256(path),
+            "model_sha256": file_digest(path).hex(),
             "modality": modality,
             "classes": classes,
             "saved_by_sktransfer": saved.get("sktransfer_version"),

@@ -35,6 +35,19 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_until_ready(url, timeout=120):
+    """Poll ``GET /health`` until it answers 200."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the server did not become ready")
+
+
 @contextlib.contextmanager
 def running(model_path, **options):
     """A real uvicorn server on a loopback port, in a thread; yields its base URL when ready."""
@@ -47,16 +60,7 @@ def running(model_path, **options):
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=5).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    else:
-        raise AssertionError("the server did not become ready")
+    wait_until_ready(url)
     try:
         yield url
     finally:
@@ -257,13 +261,7 @@ def test_the_command_serves_a_model_file(image_model):
     command = [sys.executable, "-m", "sktransfer.cli", "serve", str(path), "--port", str(port)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        wait_until_ready(f"http://127.0.0.1:{port}")
         answer = httpx.post(f"http://127.0.0.1:{port}/predict", files=upload(files[:2])).json()
         assert answer["predictions"] == pipeline.predict([str(p) for p in files[:2]]).tolist()
     finally:
