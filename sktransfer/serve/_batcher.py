@@ -103,7 +103,9 @@ class MicroBatcher:
     async def _run(self):
         loop = asyncio.get_running_loop()
         while True:
-            batch = await self._gather()
+            batch = [pending for pending in await self._gather() if not pending.future.done()]
+            if not batch:  # every client of this batch went away
+                continue
             items = [item for pending in batch for item in pending.items]
             try:
                 labels, proba = await loop.run_in_executor(self._executor, self.predict, items)
@@ -123,6 +125,8 @@ class MicroBatcher:
     async def _run_alone(self, batch):
         loop = asyncio.get_running_loop()
         for pending in batch:
+            if pending.future.done():  # its client went away
+                continue
             try:
                 result = await loop.run_in_executor(self._executor, self.predict, pending.items)
             except Exception as exc:

@@ -269,3 +269,11 @@ def test_the_command_serves_a_model_file(image_model):
         output = process.communicate(timeout=30)[0]
     assert "loaded" in output and "model ready: loaded in" in output
     assert "oneDNN" not in output
+
+
+def test_a_client_that_goes_away_does_not_disturb_the_others(image_model, image_server):
+    _, pipeline, files = image_model
+    with pytest.raises(httpx.TimeoutException):
+        httpx.post(f"{image_server}/predict", files=upload(files[:8]), timeout=0.005)
+    answer = httpx.post(f"{image_server}/predict", files=upload(files[8:10])).json()
+    assert answer["predictions"] == pipeline.predict([str(p) for p in files[8:10]]).tolist()
