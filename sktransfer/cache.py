@@ -51,7 +51,8 @@ class FeatureCache:
     Parameters
     ----------
     directory : str or path-like
-        Where the rows live; created on first use.
+        The local folder where the rows live; created on first use. A URL
+        (``"s3://..."``, ``"memory://..."``) is refused.
     max_bytes : int or None, default=None
         Bound on the total size of the stored rows. After each extraction
         that stored rows, the least recently used rows are deleted until the
@@ -80,6 +81,11 @@ class FeatureCache:
     def __init__(self, directory, max_bytes=None):
         if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes <= 0):
             raise ValueError(f"max_bytes must be a positive int or None, got {max_bytes!r}")
+        if isinstance(directory, str) and "://" in directory:
+            raise ValueError(
+                f"FeatureCache takes a local folder, not the URL {directory!r}: object stores "
+                "and other fsspec URLs are not supported; give a folder path"
+            )
         self.directory = Path(directory).expanduser().absolute()
         self.max_bytes = max_bytes
 
