@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._extractor import ON_ERROR, FeatureExtractor
-from .._items import describe_item
+from .._items import check_items, describe_item
 from .._parallel import parallel_map
 from ..cache import FeatureCache
 from ._io import check_waveform, clip_items, is_path, load_clip
@@ -44,6 +44,12 @@ def _clip_row(index, item, *, load_kw, block_kw, stats, on_error):
             raise ValueError(message)
         return message
     return row
+
+
+def _check_in_memory_waveform(item):
+    """ValueError if ``item`` is a waveform that cannot be a clip; paths are read later."""
+    if not is_path(item):
+        check_waveform(item)
 
 
 def _clip_row_of_pair(_, pair, **kwargs):
@@ -212,12 +218,7 @@ class AudioSpectralFeatures(FeatureExtractor):
     def _fit_weights(self, items):
         self._check_choices()
         if self.on_error == "raise":  # what can be checked without reading files
-            for index, item in enumerate(items):
-                if not is_path(item):
-                    try:
-                        check_waveform(item)
-                    except ValueError as exc:
-                        raise ValueError(f"{self._describe(index, item)}: {exc}") from None
+            check_items(items, self._noun, _check_in_memory_waveform)
         return self._load_weights(None), None
 
     def _load_weights(self, embedded):

@@ -65,6 +65,17 @@ def compatible_versions(saved, current=__version__):
     return str(saved).split(".")[:2] == str(current).split(".")[:2]
 
 
+def check_version(metadata, path):
+    """``ModelFileError`` unless the model file's metadata is of a release that loads here."""
+    saved = metadata["sktransfer_version"]
+    if not compatible_versions(saved):
+        raise ModelFileError(
+            f"'{path}' was saved by sktransfer {saved}, which is incompatible with this "
+            f"sktransfer {__version__} (models load in the same major.minor release); "
+            f"fit it again, or install sktransfer {saved}"
+        )
+
+
 def save_model(path, pipeline, *, modality):
     """Write a fitted pipeline and its metadata to ``path``.
 
@@ -142,14 +153,12 @@ def load_model(path):
         raise ModelFileError(f"the model file '{path}' does not exist")
     with open(path, "rb") as stream:
         metadata = read_metadata(stream, path)
-        saved = metadata["sktransfer_version"]
-        if not compatible_versions(saved):
-            raise ModelFileError(
-                f"'{path}' was saved by sktransfer {saved}, which is incompatible with this "
-                f"sktransfer {__version__} (models load in the same major.minor release); "
-                f"fit it again, or install sktransfer {saved}"
-            )
+        check_version(metadata, path)
         pipeline = joblib.load(stream)
     return SavedModel(
-        pipeline, metadata["modality"], metadata["classes"], saved, metadata["created"]
+        pipeline,
+        metadata["modality"],
+        metadata["classes"],
+        metadata["sktransfer_version"],
+        metadata["created"],
     )

@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import __version__
 from .._cache_keys import file_digest
-from ..cli._model_file import ModelFileError, compatible_versions, read_metadata
+from ..cli._model_file import ModelFileError, check_version, read_metadata
 
 MODALITIES = ("image", "audio", "text")
 
@@ -74,11 +74,7 @@ def read_model(path, modality=None):
         except ModelFileError:
             metadata = None
         if metadata is not None:
-            if not compatible_versions(metadata["sktransfer_version"]):
-                raise ModelFileError(
-                    f"'{path}' was saved by sktransfer {metadata['sktransfer_version']}, which "
-                    f"is incompatible with this sktransfer {__version__}; fit it again"
-                )
+            check_version(metadata, path)
             pipeline = joblib.load(stream)
     if metadata is None:
         pipeline = joblib.load(path)
