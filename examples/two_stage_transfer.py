@@ -40,13 +40,15 @@ from sktransfer.datasets import load_fashion_mnist
 
 FAST = os.environ.get("SKTRANSFER_EXAMPLES_FAST") == "1"
 INPUT_SIZE = 32
-N_SOURCE = 300 if FAST else None  # None: all 36,000 source training images
+N_SOURCE = 120 if FAST else None  # None: all 36,000 source training images
 SOURCE_EPOCHS = 2 if FAST else 4  # of which FREEZE_EPOCHS train the new head alone
 FREEZE_EPOCHS = 1 if FAST else 2
+TARGET_EPOCHS, TARGET_FREEZE_EPOCHS = (2, 1) if FAST else (30, 10)  # fine-tuned target
+HEAD_EPOCHS = 5 if FAST else 100  # dense heads, with early stopping
 TRAINABLE_LAYERS = 10
 BUDGETS = (10,) if FAST else (10, 20, 50, 100)  # labelled target images per class
 DRAWS = 1 if FAST else 3
-N_TEST = 200 if FAST else None  # None: all 4,000 target test images
+N_TEST = 100 if FAST else None  # None: all 4,000 target test images
 SOURCE_CLASSES, TARGET_CLASSES = range(0, 6), range(6, 10)
 
 
@@ -103,10 +105,12 @@ def target_methods(source, source_head):
         "raw pixels + LR (from scratch)": logistic_regression(FunctionTransformer(pixels)),
         "ImageNet features + LR": logistic_regression(imagenet),
         "ImageNet + dense head": make_pipeline(
-            imagenet, StandardScaler(), DenseHeadClassifier(random_state=0)
+            imagenet, StandardScaler(), DenseHeadClassifier(epochs=HEAD_EPOCHS, random_state=0)
         ),
         "ImageNet + dense head from source head": make_pipeline(
-            imagenet, StandardScaler(), DenseHeadClassifier(init_from=source_head, random_state=0)
+            imagenet,
+            StandardScaler(),
+            DenseHeadClassifier(init_from=source_head, epochs=HEAD_EPOCHS, random_state=0),
         ),
         "ImageNet->source features + LR (frozen)": logistic_regression(
             KerasImageFeatures(weights=source, input_size=INPUT_SIZE, batch_size=256)
@@ -115,8 +119,8 @@ def target_methods(source, source_head):
             weights=source,
             input_size=INPUT_SIZE,
             trainable_layers=TRAINABLE_LAYERS,
-            freeze_epochs=10,
-            epochs=30,
+            freeze_epochs=TARGET_FREEZE_EPOCHS,
+            epochs=TARGET_EPOCHS,
             validation_fraction=0.2,
             random_state=0,
         ),
@@ -128,7 +132,7 @@ def source_dense_head(X_source, y_source):
     head = make_pipeline(
         KerasImageFeatures(input_size=INPUT_SIZE, batch_size=256),
         StandardScaler(),
-        DenseHeadClassifier(random_state=0),
+        DenseHeadClassifier(epochs=HEAD_EPOCHS, random_state=0),
     )
     head, seconds = timed_fit(head, X_source, y_source)
     print(f"source dense head on ImageNet features: {seconds:.0f}s")
