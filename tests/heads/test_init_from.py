@@ -45,7 +45,7 @@ def test_hidden_layers_start_from_the_source_and_the_output_is_new(digits, sourc
             np.testing.assert_array_equal(given, started)
         assert output[0].shape == source_output[0].shape  # 5 classes each, fresh weights
         assert not np.allclose(output[0], source_output[0])
-    trained = target.set_params(epochs=20).fit(X, labels)
+    trained = target.set_params(epochs=10).fit(X, labels)
     assert trained.score(X, labels) > 0.9
 
 
