@@ -78,16 +78,17 @@ def timed_fit(model, X, y):
     return fitted, time.perf_counter() - start
 
 
+def fine_tuner(**settings):
+    """Lite0 at 32x32 with its top layers trainable: the source model, and the fine-tuned target."""
+    return FineTuneImageClassifier(
+        input_size=INPUT_SIZE, trainable_layers=TRAINABLE_LAYERS, random_state=0, **settings
+    )
+
+
 def train_source(X_source, y_source):
     """Stage 1: fine-tune Lite0's top layers on the source classes; the fitted classifier."""
-    source = FineTuneImageClassifier(
-        input_size=INPUT_SIZE,
-        trainable_layers=TRAINABLE_LAYERS,
-        freeze_epochs=FREEZE_EPOCHS,
-        epochs=SOURCE_EPOCHS,
-        batch_size=64,
-        patience=2,
-        random_state=0,
+    source = fine_tuner(
+        freeze_epochs=FREEZE_EPOCHS, epochs=SOURCE_EPOCHS, batch_size=64, patience=2
     )
     source, seconds = timed_fit(source, X_source, y_source)
     print(
@@ -115,14 +116,11 @@ def target_methods(source, source_head):
         "ImageNet->source features + LR (frozen)": logistic_regression(
             KerasImageFeatures(weights=source, input_size=INPUT_SIZE, batch_size=256)
         ),
-        "ImageNet->source, fine-tuned": FineTuneImageClassifier(
+        "ImageNet->source, fine-tuned": fine_tuner(
             weights=source,
-            input_size=INPUT_SIZE,
-            trainable_layers=TRAINABLE_LAYERS,
             freeze_epochs=TARGET_FREEZE_EPOCHS,
             epochs=TARGET_EPOCHS,
             validation_fraction=0.2,
-            random_state=0,
         ),
     }
 

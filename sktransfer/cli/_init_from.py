@@ -40,10 +40,10 @@ def read_source(args, modality):
         backbone, size = backbone_and_size(network.backbone, network.input_size)
         args.backbone, args.input_size = backbone.name, args.input_size or size[0]
     if type(head).__name__ == "DenseHeadClassifier":
-        if args.trainable_layers:
+        if modality == "image" and (args.trainable_layers or args.grid):
             raise ValueError(
                 f"--init-from '{args.init_from}' has a dense head on features, which starts a "
-                "dense head: leave out --trainable-layers"
+                "dense head, not a fine-tuned network: leave out --trainable-layers and --grid"
             )
         args.head_size = args.head_size or [tuple(head.hidden_layer_sizes)]
     return saved
