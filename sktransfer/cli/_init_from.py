@@ -18,6 +18,9 @@ any weights file.
 
 from ._model_file import load_model
 
+SOURCE_HEADS = ("FineTuneImageClassifier", "DenseHeadClassifier", "SequenceClassifier")
+"""The heads of the model files that ``--init-from`` takes."""
+
 
 def read_source(args, modality):
     """The source model file of ``--init-from``, checked against the target's modality.
@@ -31,9 +34,14 @@ def read_source(args, modality):
             f"--init-from '{args.init_from}' classifies {saved.modality}, but the data are "
             f"{modality}: the source model must be of the same modality as the target"
         )
-    steps = dict(saved.pipeline.steps)
-    head = steps["head"]
-    network = head if hasattr(head, "backbone") else steps.get("features")
+    steps = _steps(saved)
+    head = steps[-1]
+    if type(head).__name__ not in SOURCE_HEADS:
+        raise ValueError(
+            f"--init-from '{args.init_from}' ends in a {type(head).__name__}, which has nothing "
+            f"to start a model from: give a model file whose head is a {' or a '.join(SOURCE_HEADS)}"
+        )
+    network = head if hasattr(head, "backbone") else steps[0]
     if modality == "image":
         from ..image._backbones import backbone_and_size
 
@@ -49,9 +57,14 @@ def read_source(args, modality):
     return saved
 
 
+def _steps(saved):
+    """The estimators of a saved model: a pipeline's steps, or the model itself."""
+    return [step for _, step in getattr(saved.pipeline, "steps", [("model", saved.pipeline)])]
+
+
 def start_from_source(pipeline, saved, path):
     """Set the parameter of ``pipeline`` that starts it from the source model at ``path``."""
-    head = type(dict(saved.pipeline.steps)["head"]).__name__
+    head = type(_steps(saved)[-1]).__name__
     if head == "FineTuneImageClassifier":
         step = "features" if "features" in pipeline.named_steps else "head"
         return pipeline.set_params(**{f"{step}__weights": path})

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 from PIL import Image
+from sklearn.dummy import DummyClassifier
 
 from sktransfer.cli import main
-from sktransfer.cli._model_file import load_model
+from sktransfer.cli._model_file import load_model, save_model
 from sktransfer.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
 
 
@@ -51,10 +52,18 @@ def test_target_features_come_from_the_source_model_file(source_model, tmp_path,
     assert len(rows) == 1 + 24 and rows[0] == "input,prediction"
 
 
-def test_a_source_of_another_modality_is_refused(source_model, tmp_path, capsys):
+def test_a_source_of_another_modality_or_kind_is_refused(source_model, tmp_path, capsys):
     (tmp_path / "t.csv").write_text("text,label\n" + "good film,pos\nbad film,neg\n" * 6)
     status, captured = fit(
         capsys, tmp_path / "t.csv", "--out", tmp_path / "m.joblib", "--init-from", source_model
     )
     assert status == 1
     assert "classifies image, but the data are text" in captured.err
+    dummy = save_model(
+        tmp_path / "d.joblib", DummyClassifier().fit([[0], [1]], ["a", "b"]), modality="text"
+    )
+    status, captured = fit(
+        capsys, tmp_path / "t.csv", "--out", tmp_path / "m.joblib", "--init-from", dummy
+    )
+    assert status == 1
+    assert "ends in a DummyClassifier, which has nothing to start a model from" in captured.err
