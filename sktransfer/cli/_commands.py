@@ -111,6 +111,12 @@ def _add_fit_parser(commands):
     )
     fit.add_argument("--epochs", type=int, help="maximum training epochs (default: the head's)")
     fit.add_argument(
+        "--init-from",
+        metavar="SOURCE_MODEL",
+        help="start from a model file that fit wrote for a source task of the same "
+        "modality: its fine-tuned backbone, dense head layers or word vectors",
+    )
+    fit.add_argument(
         "--cv",
         type=int,
         metavar="K",
@@ -273,14 +279,16 @@ def _check_options(args, modality):
         raise ValueError(f"--backbone and --input-size are for image data, not {modality}")
 
 
-def _configure_pipeline(args, modality, cache=None):
+def _configure_pipeline(args, modality, cache=None, source=None):
     """The estimator that ``fit`` trains: a pipeline, or a grid search over one.
 
     ``cache`` (a directory) becomes the feature extractor's ``cache``; the
-    options are those that ``_check_options`` accepted for ``modality``.
+    options are those that ``_check_options`` accepted for ``modality``;
+    ``source``, the loaded ``--init-from`` model, is where the pipeline starts.
     """
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
+    from ._init_from import grid_for_source, start_from_source
     from ._recipes import build_pipeline, parameter_grid
 
     head_sizes = args.head_size or []
@@ -301,11 +309,14 @@ def _configure_pipeline(args, modality, cache=None):
     )
     if cache is not None and "features" in pipeline.named_steps:
         pipeline.set_params(features__cache=cache)
+    if source is not None:
+        start_from_source(pipeline, source, args.init_from)
     if not args.grid:
         return pipeline
     grid = parameter_grid(
         modality, hidden_layer_sizes=head_sizes, lstm_units=lstm_units, trainable_layers=depths
     )
+    grid = grid_for_source(grid, pipeline)
     folds = StratifiedKFold(GRID_FOLDS, shuffle=True, random_state=args.random_state)
     return GridSearchCV(pipeline, grid, cv=folds, error_score="raise")
 
@@ -380,6 +391,11 @@ def _fit(args):
     data = read_labelled_data(args.data, args.modality)
     _say(args, f"read {data.describe()}")
     _check_options(args, data.modality)
+    source = None
+    if args.init_from:
+        from ._init_from import read_source
+
+        source = read_source(args, data.modality)
     scheme = f"{args.cv}-fold cross-validation" if args.cv else "a held-out split"
     check_enough_examples(
         data,
@@ -391,7 +407,7 @@ def _fit(args):
     with tempfile.TemporaryDirectory(prefix="sktransfer-features-") as temporary:
         # Cross-validation and grid search extract each file once, through a cache.
         cache = args.cache or (temporary if args.cv or args.grid else None)
-        estimator = _configure_pipeline(args, data.modality, cache)
+        estimator = _configure_pipeline(args, data.modality, cache, source)
         final, y_true, y_pred, measured = _measure(args, estimator, X, y, classes)
     pipeline = final.best_estimator_ if args.grid else final
     if "features" in pipeline.named_steps:

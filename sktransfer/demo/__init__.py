@@ -5,7 +5,10 @@
 - text (``_text``): 200 review sentences, Word2Vec vectors from a news corpus
   and pretrained GloVe against TF-IDF, scored by repeated cross-validation;
 - audio (``_audio``): spoken digits, the 193 spectral features against the raw
-  waveform, scored on unheard voices.
+  waveform, scored on unheard voices;
+- two-stage transfer (``_two_stage``): Fashion-MNIST's classes 6 to 9 with 50
+  labels each, features of EfficientNet-Lite0 fine-tuned on classes 0 to 5
+  against its ImageNet features and raw pixels.
 
 ``run_demo`` prints one results table and writes ``results.json`` and the
 figures (a confusion matrix of each task's best transfer model, and learning
@@ -21,7 +24,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..plots import plot_confusion_matrix, plot_learning_curve
-from . import _audio, _images, _text
+from . import _audio, _images, _text, _two_stage
 
 __all__ = ["format_table", "run_demo"]
 
@@ -122,6 +125,7 @@ def run_demo(out_dir="sktransfer-demo", *, small=False, n_jobs=-1, verbose=1):
             _images.run(small=small, n_jobs=n_jobs, verbose=verbose),
             _text.run(small=small, verbose=verbose),
             _audio.run(out_dir / "data", small=small, n_jobs=n_jobs, verbose=verbose),
+            _two_stage.run(small=small, n_jobs=n_jobs, verbose=verbose),
         ]
     rows = [row for result in results for row in result.rows]
     figures = [path for result in results for path in _write_figures(result, out_dir)]

@@ -1,11 +1,15 @@
 """A dense classification head on feature vectors, as a SciKeras classifier."""
 
+import os
 from numbers import Integral, Real
 
 import keras
+from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
 
+from .._source_models import SharesSourceModel
 from ._base import SklearnKerasClassifier
+from ._init_from import start_from_source
 
 
 def check_layer_sizes(sizes, name="hidden_layer_sizes"):
@@ -16,7 +20,7 @@ def check_layer_sizes(sizes, name="hidden_layer_sizes"):
         )
 
 
-class DenseHeadClassifier(SklearnKerasClassifier):
+class DenseHeadClassifier(SharesSourceModel, SklearnKerasClassifier):
     """Fully connected softmax classifier for extracted features.
 
     The new classification layer of feature-reuse transfer learning: put it
@@ -34,6 +38,13 @@ class DenseHeadClassifier(SklearnKerasClassifier):
         Keras activation of the hidden layers.
     batch_norm : bool, default=False
         Batch normalisation before each hidden activation.
+    init_from : estimator, path or None, default=None
+        A source model to start from: a fitted ``DenseHeadClassifier`` trained
+        on the same features of another task (or a fitted pipeline ending in
+        one, or the model file ``sktransfer fit`` wrote of it), with the same
+        ``hidden_layer_sizes``, ``activation`` and ``batch_norm``. The hidden
+        layers start from its weights and the output layer, sized for this
+        task's classes, starts new. None: random initialisation.
     optimizer : str, default="adam"
         Keras optimizer name.
     learning_rate : float, default=1e-3
@@ -90,7 +101,9 @@ class DenseHeadClassifier(SklearnKerasClassifier):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "activation": [str, callable],
         "batch_norm": ["boolean"],
+        "init_from": [None, str, os.PathLike, BaseEstimator],
     }
+    _source_parameter = "init_from"
 
     def __init__(
         self,
@@ -99,6 +112,7 @@ class DenseHeadClassifier(SklearnKerasClassifier):
         dropout=0.5,
         activation="relu",
         batch_norm=False,
+        init_from=None,
         optimizer="adam",
         learning_rate=1e-3,
         epochs=100,
@@ -128,6 +142,7 @@ class DenseHeadClassifier(SklearnKerasClassifier):
         self.dropout = dropout
         self.activation = activation
         self.batch_norm = batch_norm
+        self.init_from = init_from
 
     def _check_parameter_values(self):
         check_layer_sizes(self.hidden_layer_sizes)
@@ -143,4 +158,7 @@ class DenseHeadClassifier(SklearnKerasClassifier):
             if self.dropout:
                 x = keras.layers.Dropout(self.dropout)(x)
         outputs = keras.layers.Dense(meta["n_classes_"], activation="softmax")(x)
-        return keras.Model(inputs, outputs)
+        model = keras.Model(inputs, outputs)
+        if self.init_from is not None:
+            start_from_source(model, self, meta["X_shape_"][1:])
+        return model

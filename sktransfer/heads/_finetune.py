@@ -9,6 +9,7 @@ from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._source_models import SharesSourceModel
 from ..image._io import RESIZE_POLICIES
 from ._base import SklearnKerasClassifier
 from ._dense import check_layer_sizes
@@ -53,7 +54,7 @@ class _ImageArrays(TransformerMixin, BaseEstimator):
         return images if preprocess is None else np.asarray(preprocess(images), dtype=np.float32)
 
 
-class FineTuneImageClassifier(SklearnKerasClassifier):
+class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
     """A pretrained CNN and a new softmax head, trained end to end on images.
 
     ``trainable_layers`` sets how much of the backbone learns: 0 keeps it
@@ -80,8 +81,11 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
     ----------
     backbone : str, default="efficientnet_lite0"
         A backbone name of ``KerasImageFeatures``.
-    weights : "imagenet", path or None, default="imagenet"
+    weights : "imagenet", path, estimator or None, default="imagenet"
         As in ``KerasImageFeatures``; None trains from random initialisation.
+        A fitted ``FineTuneImageClassifier`` of a source task (or its model
+        file) starts the backbone from the source's fine-tuned one, under a
+        new head for the target's classes.
     input_size : int, (height, width) or None, default=None
         Image size fed to the network; None: the backbone's own.
     resize : {"stretch", "center_crop", "pad"}, default="stretch"
@@ -125,10 +129,11 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
     (2, 2)
     """
 
+    _source_parameter = "weights"
     _parameter_constraints = {
         **SklearnKerasClassifier._parameter_constraints,
         "backbone": [str],
-        "weights": [str, os.PathLike, None],
+        "weights": [str, os.PathLike, BaseEstimator, None],
         "input_size": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
         "resize": [StrOptions(set(RESIZE_POLICIES))],
         "trainable_layers": [Interval(Integral, 0, None, closed="left"), StrOptions({"all"})],
@@ -244,9 +249,11 @@ class FineTuneImageClassifier(SklearnKerasClassifier):
 
     def _build_network(self, meta):
         from ..image._backbones import build_base
+        from ..image._source_model import source_backbone
 
         spec, (height, width) = self._spec()
-        base = build_base(spec, self.weights, (height, width))
+        weights = source_backbone(self.weights, spec, (height, width), type(self).__name__)
+        base = build_base(spec, weights or self.weights, (height, width))
         base.trainable = False
         inputs = keras.Input(shape=(height, width, 3))
         x = inputs

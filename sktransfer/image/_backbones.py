@@ -95,16 +95,23 @@ def backbone_and_size(name, input_size):
     return backbone, size
 
 
-def _weights_key(weights):
-    """Hashable identity of a weights choice: a file also by its size and mtime."""
-    if weights is None or weights == "imagenet":
-        return weights
+def file_identity(weights):
+    """Hashable identity of a weights file: its absolute path, size and mtime."""
     path = os.path.abspath(os.fspath(weights))
     try:
         stat = os.stat(path)
     except OSError:
         raise ValueError(f"weights file {weights!s} does not exist") from None
     return (path, stat.st_size, stat.st_mtime_ns)
+
+
+def _weights_key(weights):
+    """Hashable identity of a weights choice: a file also by its size and mtime."""
+    if weights is None or weights == "imagenet":
+        return weights
+    if hasattr(weights, "load_into"):  # a source model's backbone (image/_source_model.py)
+        return weights.cache_key
+    return file_identity(weights)
 
 
 def _leaf_layers(model):
@@ -183,7 +190,9 @@ def build_base(backbone, weights, input_size):
             weights="imagenet" if weights == "imagenet" else None,
             input_shape=shape,
         )
-    if weights not in (None, "imagenet"):
+    if hasattr(weights, "load_into"):
+        weights.load_into(model)
+    elif weights not in (None, "imagenet"):
         _load_weights_file(model, backbone, weights)
     return model
 

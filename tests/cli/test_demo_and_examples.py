@@ -52,7 +52,7 @@ def test_demo_prints_the_table_and_writes_results(tmp_path):
     rows = {
         (r["task"].split(",")[0], r["kind"], r["method"].split(" + ")[0]): r for r in report["rows"]
     }
-    assert len(rows) == 7
+    assert len(rows) == 10
     for row in rows.values():
         assert f"{row['accuracy']:.3f}" in result.stdout
     # Each modality: the transfer pipeline beats its from-scratch baseline on held-out data.
@@ -68,6 +68,14 @@ def test_demo_prints_the_table_and_writes_results(tmp_path):
     waveform = rows["spoken digits", "baseline", "raw waveform"]
     assert spectral["labels_used"] == 60
     assert spectral["accuracy"] >= 0.75 and spectral["accuracy"] > waveform["accuracy"] + 0.08
+    # Two-stage transfer: features of the network fine-tuned on the source classes beat
+    # its ImageNet features on the target classes.
+    two_stage = rows["Fashion-MNIST 6-9 after 0-5", "transfer", "ImageNet then source features"]
+    imagenet = rows[
+        "Fashion-MNIST 6-9 after 0-5", "transfer", "EfficientNet-Lite0 ImageNet features (32x32)"
+    ]
+    assert two_stage["labels_used"] == imagenet["labels_used"] == 200
+    assert two_stage["accuracy"] > imagenet["accuracy"]
     # Learning curves: transfer ahead at the fewest labels too.
     for task, transfer in (
         ("images", "ImageNet features (transfer)"),

@@ -177,6 +177,7 @@ INVALID = {
     "dropout": 1.0,
     "activation": 3,
     "batch_norm": "yes",
+    "init_from": 3,
     "optimizer": 0.1,
     "learning_rate": 0,
     "epochs": 0,
