@@ -35,7 +35,7 @@ SOUNDFONTS = (
 )
 """Where Debian's General MIDI soundfont packages put their files, in order of preference."""
 TICKS_PER_SECOND = 960  # 480 ticks per quarter note at the default 120 beats per minute
-RELEASE_SECONDS = 0.3  # rendered after the note-off, so that the note decays naturally
+RELEASE_SECONDS = 0.3  # the track ends 0.3 s after the note-off; fluidsynth renders the decay
 
 
 def _variable_length(value):
@@ -109,9 +109,10 @@ def make_instrument_notes(
     """Render every instrument, pitch, velocity and duration into one folder per instrument.
 
     Each note becomes a stereo 16-bit WAV file at ``sr`` Hz,
-    ``directory/<instrument>/p<pitch>_v<velocity>_d<milliseconds>.wav``,
-    lasting the note and a 0.3 s release. Files that already exist are kept,
-    so a second call is free.
+    ``directory/<instrument>/p<pitch>_v<velocity>_d<milliseconds>.wav``:
+    the note held for its duration, then its release until fluidsynth's
+    voices fall silent (about 3 to 4.5 s in all with TimGM6mb). Files that
+    already exist are kept, so a second call is free.
 
     Parameters
     ----------
