@@ -399,6 +399,15 @@ def write_tone(path, hertz, seconds=0.25, rate=16000):
         stream.writeframes(samples.tobytes())
 
 
+def tone_folder(clips):
+    """Two classes of three tones each, low and high, as WAV files; returns the folder."""
+    for label, hertz in (("low", 220), ("high", 880)):
+        (clips / label).mkdir(parents=True)
+        for k in range(3):
+            write_tone(clips / label / f"{k}.wav", hertz * (1 + k / 10))
+    return clips
+
+
 def _version_saved_by(tmp_path, monkeypatch, version):
     from sklearn.dummy import DummyClassifier
 
@@ -501,22 +510,14 @@ def test_user_errors_give_one_line_and_status_1(case, image_folder, tmp_path, ca
         argv = ["fit", data, "--out", model, "--audio-features", "pretrained"]
         message = "--audio-features is for audio data, not image"
     elif case == "freeze depth of spectral audio features":
-        clips = tmp_path / "clips"
-        for label, hertz in (("low", 220), ("high", 880)):
-            (clips / label).mkdir(parents=True)
-            for k in range(3):
-                write_tone(clips / label / f"{k}.wav", hertz * (1 + k / 10))
+        clips = tone_folder(tmp_path / "clips")
         argv = ["fit", clips, "--out", model, "--trainable-layers", "2"]
         message = (
             "--trainable-layers is for image data and --audio-features pretrained, "
             "not audio with spectral features"
         )
     elif case == "lstm units of an audio model":
-        clips = tmp_path / "clips"
-        for label, hertz in (("low", 220), ("high", 880)):
-            (clips / label).mkdir(parents=True)
-            for k in range(3):
-                write_tone(clips / label / f"{k}.wav", hertz * (1 + k / 10))
+        clips = tone_folder(tmp_path / "clips")
         argv = ["fit", clips, "--out", model, "--lstm-units", "32", "--grid"]
         message = "--lstm-units is for text data, not audio: give --head-size"
     else:

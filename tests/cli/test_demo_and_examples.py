@@ -70,7 +70,9 @@ def test_demo_prints_the_table_and_writes_results(tmp_path):
     assert spectral["accuracy"] >= 0.75 and spectral["accuracy"] > waveform["accuracy"] + 0.08
     spectrograms = rows["spoken digits", "transfer", "spectrogram images"]
     assert spectrograms["labels_used"] == 60
-    assert spectrograms["accuracy"] >= 0.7 and spectrograms["accuracy"] > waveform["accuracy"] + 0.08
+    assert (
+        spectrograms["accuracy"] >= 0.7 and spectrograms["accuracy"] > waveform["accuracy"] + 0.08
+    )
     # Learning curves: transfer ahead at the fewest labels too.
     for task, transfer in (
         ("images", "ImageNet features (transfer)"),
