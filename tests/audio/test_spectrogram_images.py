@@ -201,7 +201,16 @@ def test_fine_tuning_on_spectrograms_grid_searches_the_freeze_depth(spoken_words
     ).fit(images, labels)
     assert search.best_params_["finetuneimageclassifier__trainable_layers"] in (0, 3)
     assert search.cv_results_["mean_test_score"].shape == (2,)
-    first = head(trainable_layers=3).fit(images, labels)
+    reuses = []
+
+    class Recording(FineTuneImageClassifier):
+        def _train_head_on_activations(self, *args, **kwargs):
+            reuses.append(args)
+            return super()._train_head_on_activations(*args, **kwargs)
+
+    first = Recording(**head(trainable_layers=3).get_params()).fit(images, labels)
+    # The masks change what the frozen backbone sees: its output is never reused.
+    assert reuses == []
     again = head(trainable_layers=3).fit(images, labels)
     assert first.n_trainable_backbone_weights_ > 0
     np.testing.assert_array_equal(first.predict_proba(images), again.predict_proba(images))
