@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(espeak-ng dataset-fashion-mnist)
+SYSTEM_PACKAGES=(espeak-ng dataset-fashion-mnist fluidsynth timgm6mb-soundfont)
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

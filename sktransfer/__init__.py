@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 # ``import sktransfer.cli`` or ``sktransfer.datasets`` does not start Keras.
 _SUBPACKAGE = {
     "AudioSpectralFeatures": ".audio",
+    "AudioSpectrogramImages": ".audio",
     "DenseHeadClassifier": ".heads",
     "FeatureCache": ".cache",
     "FineTuneImageClassifier": ".heads",
@@ -24,7 +25,7 @@ _SUBPACKAGE = {
 }
 
 if TYPE_CHECKING:
-    from .audio import AudioSpectralFeatures
+    from .audio import AudioSpectralFeatures, AudioSpectrogramImages
     from .cache import FeatureCache
     from .heads import DenseHeadClassifier, FineTuneImageClassifier, SequenceClassifier
     from .image import KerasImageFeatures, VGGImageFeatures
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AudioSpectralFeatures",
+    "AudioSpectrogramImages",
     "DenseHeadClassifier",
     "FeatureCache",
     "FineTuneImageClassifier",

@@ -1,6 +1,7 @@
-"""Offline example data: spoken words synthesized with espeak-ng,
-Fashion-MNIST from Debian's dataset-fashion-mnist package, and the labelled
-movie-review sentences that come with gensim."""
+"""Offline example data: spoken words synthesized with espeak-ng, instrument
+notes rendered by fluidsynth from a General MIDI soundfont, Fashion-MNIST from
+Debian's dataset-fashion-mnist package, and the labelled movie-review
+sentences that come with gensim."""
 
 import os
 import shutil
@@ -8,11 +9,15 @@ import subprocess
 from itertools import product
 from pathlib import Path
 
+from ._instrument_notes import INSTRUMENTS, make_instrument_notes
+
 __all__ = [
     "load_fashion_mnist",
     "load_polarity",
+    "make_instrument_notes",
     "make_spoken_words",
     "DIGITS",
+    "INSTRUMENTS",
     "VOICES",
     "FASHION_MNIST_CLASSES",
     "FASHION_MNIST_DIR",

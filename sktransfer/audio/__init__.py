@@ -1,5 +1,6 @@
-"""Audio: spectral features of clips (file paths or waveforms) as a transformer."""
+"""Audio: clips (file paths or waveforms) as spectral features or as spectrogram images."""
 
 from ._features import AudioSpectralFeatures
+from ._images import AudioSpectrogramImages
 
-__all__ = ["AudioSpectralFeatures"]
+__all__ = ["AudioSpectralFeatures", "AudioSpectrogramImages"]

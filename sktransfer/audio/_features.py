@@ -1,18 +1,13 @@
 """Spectral audio features (MFCC, chroma, mel, contrast, tonnetz) as a transformer."""
 
-import hashlib
-import os
 from functools import partial
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 
-from .._extractor import ON_ERROR, FeatureExtractor
-from .._items import check_items, describe_item
-from .._parallel import parallel_map
-from ..cache import FeatureCache
-from ._io import check_waveform, clip_items, is_path, load_clip
+from .._extractor import FeatureExtractor
+from ._clips import CLIP_PARAMETER_CONSTRAINTS, ClipExtractor
 from ._spectral import BLOCKS, analysis_filters, block_rows, spectral_blocks
 
 STATS = {
@@ -23,41 +18,17 @@ STATS = {
 }
 
 
-def _clip_row(index, item, *, load_kw, block_kw, stats, on_error):
-    """Feature vector of one clip, or the error message when ``on_error="nan"``."""
-    try:
-        y = load_clip(item, **load_kw)
-    except ValueError as exc:
-        message = f"{describe_item('clip', index, item)}: {exc}"
-        if on_error == "raise":
-            raise ValueError(message) from exc
-        return message
+def _summary_row(y, *, block_kw, stats):
+    """The statistics over frames of every spectral block of one loaded clip."""
     frames = spectral_blocks(y, **block_kw)
     # ``np.mean(block.T, axis=0)`` is how the reference recipe averages; the
     # same expression keeps the summation order, hence the same float32 digits.
-    row = np.concatenate(
+    return np.concatenate(
         [STATS[stat](block.T, axis=0) for block in frames.values() for stat in stats]
     ).astype(np.float32)
-    if not np.all(np.isfinite(row)):
-        message = f"{describe_item('clip', index, item)}: features are not finite"
-        if on_error == "raise":
-            raise ValueError(message)
-        return message
-    return row
 
 
-def _check_in_memory_waveform(item):
-    """ValueError if ``item`` is a waveform that cannot be a clip; paths are read later."""
-    if not is_path(item):
-        check_waveform(item)
-
-
-def _clip_row_of_pair(_, pair, **kwargs):
-    """``_clip_row`` of an (index, clip) pair, for a map over some of the clips."""
-    return _clip_row(*pair, **kwargs)
-
-
-class AudioSpectralFeatures(FeatureExtractor):
+class AudioSpectralFeatures(ClipExtractor, FeatureExtractor):
     """Summary statistics of five spectral descriptors of each audio clip.
 
     With the defaults, each clip becomes the 193 numbers of the widespread
@@ -143,24 +114,11 @@ class AudioSpectralFeatures(FeatureExtractor):
     """
 
     _parameter_constraints = {
-        "sr": [Interval(Integral, 1, None, closed="left")],
-        "input_sr": [Interval(Integral, 1, None, closed="left"), None],
+        **CLIP_PARAMETER_CONSTRAINTS,
         "blocks": [tuple, list],
         "n_mfcc": [Interval(Integral, 1, None, closed="left")],
-        "n_mels": [Interval(Integral, 1, None, closed="left")],
-        "n_fft": [Interval(Integral, 16, None, closed="left")],
-        "hop_length": [Interval(Integral, 1, None, closed="left")],
         "stats": [tuple, list],
-        "offset": [Interval(Real, 0, None, closed="left")],
-        "duration": [Interval(Real, 0, None, closed="neither"), None],
-        "n_jobs": [Integral, None],
-        "verbose": ["verbose"],
-        "on_error": [StrOptions(set(ON_ERROR))],
-        "cache": [None, str, os.PathLike, FeatureCache],
     }
-
-    _noun = "clip"
-    _computing_modules = ("librosa", "numpy", "scipy")
 
     def __init__(
         self,
@@ -206,37 +164,12 @@ class AudioSpectralFeatures(FeatureExtractor):
                 )
         if self.n_mfcc > self.n_mels:
             raise ValueError(f"n_mfcc={self.n_mfcc} exceeds n_mels={self.n_mels}")
-        if self.hop_length > self.n_fft:
-            raise ValueError(f"hop_length={self.hop_length} exceeds n_fft={self.n_fft}")
-
-    def _numeric_items(self, X):
-        return clip_items(X)
-
-    def _check_item(self, item):
-        is_path(item)
-
-    def _fit_weights(self, items):
-        self._check_choices()
-        if self.on_error == "raise":  # what can be checked without reading files
-            check_items(items, self._noun, _check_in_memory_waveform)
-        return self._load_weights(None), None
+        super()._check_choices()
 
     def _load_weights(self, embedded):
         return analysis_filters(
             sr=self.sr, n_fft=self.n_fft, n_mels=self.n_mels, n_mfcc=self.n_mfcc
         )
-
-    @staticmethod
-    def _weights_digest(filters):
-        digest = hashlib.sha256()
-        for name in sorted(filters):
-            value = np.ascontiguousarray(filters[name])
-            digest.update(f"{name}{value.dtype.str}{value.shape}".encode())
-            digest.update(value.tobytes())
-        return digest.hexdigest()
-
-    def _weights_source(self):
-        return "librosa's filter banks"
 
     def _feature_names(self, weights):
         return [
@@ -245,15 +178,6 @@ class AudioSpectralFeatures(FeatureExtractor):
             for stat in self.stats
             for row in range(block_rows(block, n_mfcc=self.n_mfcc, n_mels=self.n_mels))
         ]
-
-    def _load_settings(self):
-        return dict(
-            sr=self.sr,
-            input_sr=self.input_sr or self.sr,
-            offset=self.offset,
-            duration=self.duration,
-            min_samples=self.n_fft,
-        )
 
     def _block_settings(self):
         return dict(
@@ -272,34 +196,8 @@ class AudioSpectralFeatures(FeatureExtractor):
             "stats": list(self.stats),
         }
 
-    def _extract(self, clips, indices, weights):
-        """Features of ``clips[indices]``: their rows, and failures by index."""
-        row_of = partial(
-            _clip_row_of_pair,
-            load_kw=self._load_settings(),
-            block_kw=self._block_settings(),
-            stats=tuple(self.stats),
-            on_error=self.on_error,
-        )
-        rows = parallel_map(
-            row_of,
-            [(int(i), clips[i]) for i in indices],
-            n_jobs=self.n_jobs,
-            verbose=self.verbose,
-            desc="audio features",
-            blas_threads=1,
-            prefer="threads",
-        )
-        out = np.full((len(rows), self.n_features_out_), np.nan, dtype=np.float32)
-        failures = {}
-        for position, row in enumerate(rows):
-            if isinstance(row, str):
-                failures[int(indices[position])] = row
-            else:
-                out[position] = row
-        return out, failures
+    def _clip_function(self, weights):
+        return partial(_summary_row, block_kw=self._block_settings(), stats=tuple(self.stats))
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        return tags
+    def _row_shape(self):
+        return (self.n_features_out_,)

@@ -83,10 +83,21 @@ def _add_fit_parser(commands):
         help="the kind of data (default: from the file extensions)",
     )
     fit.add_argument(
-        "--backbone", default="efficientnet_lite0", help="image backbone (default: %(default)s)"
+        "--audio-features",
+        choices=("spectral", "pretrained"),
+        default="spectral",
+        help="audio: learn from the 193 spectral features, or from log-mel spectrogram "
+        "images through the pretrained image backbone (default: %(default)s)",
     )
     fit.add_argument(
-        "--input-size", type=int, help="image side in pixels (default: the backbone's)"
+        "--backbone",
+        default="efficientnet_lite0",
+        help="image backbone, also for --audio-features pretrained (default: %(default)s)",
+    )
+    fit.add_argument(
+        "--input-size",
+        type=int,
+        help="image side in pixels (default: the backbone's; spectrograms: 128)",
     )
     fit.add_argument(
         "--head-size",
@@ -106,8 +117,8 @@ def _add_fit_parser(commands):
         "--trainable-layers",
         type=_trainable_layers,
         action="append",
-        help="images: fine-tune this many top backbone layers (a number or all); "
-        "repeat it to give the --grid candidates",
+        help="images and --audio-features pretrained: fine-tune this many top backbone "
+        "layers (a number or all); repeat it to give the --grid candidates",
     )
     fit.add_argument("--epochs", type=int, help="maximum training epochs (default: the head's)")
     fit.add_argument(
@@ -273,10 +284,21 @@ def _check_options(args, modality):
             f"--lstm-units is for text data, not {modality}: give --head-size for "
             "the dense head's hidden layers"
         )
-    if depths and modality != "image":
-        raise ValueError(f"--trainable-layers is for image data, not {modality}")
-    if (args.backbone != "efficientnet_lite0" or args.input_size) and modality != "image":
-        raise ValueError(f"--backbone and --input-size are for image data, not {modality}")
+    pretrained_audio = modality == "audio" and args.audio_features == "pretrained"
+    if args.audio_features != "spectral" and modality != "audio":
+        raise ValueError(f"--audio-features is for audio data, not {modality}")
+    if depths and not (modality == "image" or pretrained_audio):
+        raise ValueError(
+            f"--trainable-layers is for image data and --audio-features pretrained, "
+            f"not {modality}" + (" with spectral features" if modality == "audio" else "")
+        )
+    image_options = args.backbone != "efficientnet_lite0" or args.input_size
+    if image_options and not (modality == "image" or pretrained_audio):
+        raise ValueError(
+            f"--backbone and --input-size are for image data and --audio-features "
+            f"pretrained, not {modality}"
+            + (" with spectral features" if modality == "audio" else "")
+        )
 
 
 def _configure_pipeline(args, modality, cache=None, source=None):
@@ -294,7 +316,7 @@ def _configure_pipeline(args, modality, cache=None, source=None):
     head_sizes = args.head_size or []
     lstm_units = args.lstm_units or []
     depths = args.trainable_layers or []
-    fine_tune = modality == "image" and (args.grid or depths)
+    fine_tune = (modality == "image" and args.grid) or bool(depths)
     pipeline = build_pipeline(
         modality,
         backbone=args.backbone,
@@ -302,13 +324,16 @@ def _configure_pipeline(args, modality, cache=None, source=None):
         hidden_layer_sizes=head_sizes[0] if head_sizes else None,
         lstm_units=lstm_units[0] if lstm_units else None,
         trainable_layers=(depths[0] if depths else 0) if fine_tune else None,
+        audio_features=args.audio_features,
         epochs=args.epochs,
         n_jobs=args.n_jobs,
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
     )
-    if cache is not None and "features" in pipeline.named_steps:
-        pipeline.set_params(features__cache=cache)
+    if cache is not None:
+        for step in ("spectrogram", "features"):
+            if step in pipeline.named_steps:
+                pipeline.set_params(**{f"{step}__cache": cache})
     if source is not None:
         start_from_source(pipeline, source, args.init_from)
     if not args.grid:
@@ -410,8 +435,9 @@ def _fit(args):
         estimator = _configure_pipeline(args, data.modality, cache, source)
         final, y_true, y_pred, measured = _measure(args, estimator, X, y, classes)
     pipeline = final.best_estimator_ if args.grid else final
-    if "features" in pipeline.named_steps:
-        pipeline.set_params(features__cache=None)  # the model file names no folder of this host
+    for step in ("spectrogram", "features"):  # the model file names no folder of this host
+        if step in pipeline.named_steps:
+            pipeline.set_params(**{f"{step}__cache": None})
     model_path = save_model(args.out, pipeline, modality=data.modality)
     summary = classification_summary(y_true, y_pred, classes)
     head = pipeline.named_steps["head"]

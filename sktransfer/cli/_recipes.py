@@ -4,6 +4,9 @@
   depth is asked (``trainable_layers``, or a grid), ``FineTuneImageClassifier``
   on the raw images instead;
 - audio: ``AudioSpectralFeatures``, ``StandardScaler``, ``DenseHeadClassifier``;
+  with ``audio_features="pretrained"``, ``AudioSpectrogramImages`` through
+  ``KerasImageFeatures`` then ``DenseHeadClassifier``, or, when a freeze depth
+  is asked, ``FineTuneImageClassifier`` on the images with SpecAugment masks;
 - text: ``SequenceClassifier`` on the raw texts, its ``Word2VecEmbedder``
   holding the GloVe 6B 50-d vectors when the ``glove`` extra is installed and
   otherwise learning 50-d vectors on the training texts.
@@ -25,6 +28,13 @@ DEFAULT_GRID_LSTM_UNITS = (32, 100)
 """Grid of ``lstm_units`` of the text head when none are given."""
 AUDIO_GRID_DROPOUTS = (0.0, 0.5)
 """Grid of the audio head's dropout."""
+AUDIO_FEATURES = ("spectral", "pretrained")
+"""What an audio model learns from: the 193 spectral features, or an ImageNet network on
+log-mel spectrogram images."""
+SPECTROGRAM_SIDE = 128
+"""Mel bands and frames of the spectrogram images, and so the network's input side."""
+SPECTROGRAM_MASKS = ("frequency_mask", "time_mask")
+"""The augmentation of a network fine-tuned on spectrogram images."""
 
 
 def glove_installed():
@@ -66,6 +76,7 @@ def build_pipeline(
     hidden_layer_sizes=None,
     lstm_units=None,
     trainable_layers=None,
+    audio_features="spectral",
     epochs=None,
     n_jobs=None,
     random_state=None,
@@ -77,17 +88,24 @@ def build_pipeline(
     ----------
     modality : {"image", "audio", "text"}
     backbone : str, default="efficientnet_lite0"
-        Image backbone, a name of ``KerasImageFeatures``.
+        Image backbone, a name of ``KerasImageFeatures`` (images, and audio
+        with ``audio_features="pretrained"``).
     input_size : int or None, default=None
-        Image side in pixels; None: the backbone's own.
+        Image side in pixels; None: the backbone's own (audio: the
+        spectrogram's, 128).
     hidden_layer_sizes : tuple of int or None, default=None
         Image and audio: hidden layer sizes of the dense head (``()``: none);
         None: the head's default.
     lstm_units : int or None, default=None
         Text: units of the ``SequenceClassifier``'s LSTM; None: its default.
     trainable_layers : int, "all" or None, default=None
-        Image only: fine-tune this many top backbone layers with
-        ``FineTuneImageClassifier``; None extracts features once instead.
+        Images, and audio with ``audio_features="pretrained"``: fine-tune
+        this many top backbone layers with ``FineTuneImageClassifier``; None
+        extracts features once instead.
+    audio_features : {"spectral", "pretrained"}, default="spectral"
+        Audio: the 193 spectral features (``AudioSpectralFeatures``), or
+        128 x 128 log-mel spectrogram images (``AudioSpectrogramImages``)
+        through the ImageNet ``backbone``.
     epochs : int or None, default=None
         Maximum training epochs of the head; None: the head's default.
     n_jobs : int or None, default=None
@@ -110,9 +128,13 @@ def build_pipeline(
     ((64,), 5)
     >>> build_pipeline("text", lstm_units=16).get_params()["head__lstm_units"]
     16
+    >>> pretrained = build_pipeline("audio", audio_features="pretrained")
+    >>> [type(step).__name__ for step in pretrained.named_steps.values()]
+    ['AudioSpectrogramImages', 'KerasImageFeatures', 'DenseHeadClassifier']
     """
     from .. import (
         AudioSpectralFeatures,
+        AudioSpectrogramImages,
         DenseHeadClassifier,
         FineTuneImageClassifier,
         KerasImageFeatures,
@@ -122,8 +144,13 @@ def build_pipeline(
     if modality not in ("image", "audio", "text"):
         raise ValueError(f"unknown modality {modality!r}")
     _check_head_parameters(modality, hidden_layer_sizes=hidden_layer_sizes, lstm_units=lstm_units)
-    if trainable_layers is not None and modality != "image":
-        raise ValueError(f"trainable_layers is for image models, not {modality}")
+    if audio_features not in AUDIO_FEATURES:
+        raise ValueError(f"audio_features must be one of {AUDIO_FEATURES}, got {audio_features!r}")
+    pretrained_audio = modality == "audio" and audio_features == "pretrained"
+    if trainable_layers is not None and not (modality == "image" or pretrained_audio):
+        raise ValueError(
+            f"trainable_layers is for image models and pretrained audio models, not {modality}"
+        )
     head_kwargs = {"random_state": random_state}
     if hidden_layer_sizes is not None:
         head_kwargs["hidden_layer_sizes"] = tuple(hidden_layer_sizes)
@@ -131,32 +158,30 @@ def build_pipeline(
         head_kwargs["lstm_units"] = lstm_units
     if epochs is not None:
         head_kwargs["epochs"] = epochs
-    if modality == "image" and trainable_layers is not None:
-        return Pipeline(
-            [
-                (
-                    "head",
-                    FineTuneImageClassifier(
-                        backbone=backbone,
-                        input_size=input_size,
-                        trainable_layers=trainable_layers,
-                        n_jobs=n_jobs,
-                        **head_kwargs,
-                    ),
-                )
-            ]
+    steps = []
+    if pretrained_audio:
+        spectrogram = AudioSpectrogramImages(
+            n_mels=SPECTROGRAM_SIDE, n_frames=SPECTROGRAM_SIDE, n_jobs=n_jobs, verbose=verbose
         )
-    if modality == "image":
+        steps.append(("spectrogram", spectrogram))
+        input_size = input_size or SPECTROGRAM_SIDE
+        if trainable_layers is not None:
+            head_kwargs["augmentation"] = SPECTROGRAM_MASKS
+    if trainable_layers is not None:
+        fine_tune = FineTuneImageClassifier(
+            backbone=backbone,
+            input_size=input_size,
+            trainable_layers=trainable_layers,
+            n_jobs=n_jobs,
+            **head_kwargs,
+        )
+        return Pipeline([*steps, ("head", fine_tune)])
+    if modality == "image" or pretrained_audio:
+        features = KerasImageFeatures(
+            backbone=backbone, input_size=input_size, n_jobs=n_jobs, verbose=verbose
+        )
         return Pipeline(
-            [
-                (
-                    "features",
-                    KerasImageFeatures(
-                        backbone=backbone, input_size=input_size, n_jobs=n_jobs, verbose=verbose
-                    ),
-                ),
-                ("head", DenseHeadClassifier(**head_kwargs)),
-            ]
+            [*steps, ("features", features), ("head", DenseHeadClassifier(**head_kwargs))]
         )
     if modality == "audio":
         return Pipeline(
@@ -192,6 +217,9 @@ def parameter_grid(modality, *, hidden_layer_sizes=(), lstm_units=(), trainable_
         Text: candidate LSTM units; empty: ``DEFAULT_GRID_LSTM_UNITS``.
     trainable_layers : sequence of (int or "all"), default=()
         Image: candidate freeze depths; empty: ``DEFAULT_FREEZE_DEPTHS``.
+        Audio: candidate freeze depths of a network fine-tuned on spectrogram
+        images; empty: none (the dense head on frozen features or on the
+        spectral features).
 
     Returns
     -------
@@ -215,8 +243,8 @@ def parameter_grid(modality, *, hidden_layer_sizes=(), lstm_units=(), trainable_
         hidden_layer_sizes=list(hidden_layer_sizes) or None,
         lstm_units=list(lstm_units) or None,
     )
-    if trainable_layers and modality != "image":
-        raise ValueError(f"trainable_layers is for image models, not {modality}")
+    if trainable_layers and modality == "text":
+        raise ValueError("trainable_layers is for image and audio models, not text")
     if modality == "text":
         return {
             "head__lstm_units": list(lstm_units or DEFAULT_GRID_LSTM_UNITS),
@@ -228,4 +256,6 @@ def parameter_grid(modality, *, hidden_layer_sizes=(), lstm_units=(), trainable_
         grid["head__trainable_layers"] = list(trainable_layers or DEFAULT_FREEZE_DEPTHS)
     else:
         grid["head__dropout"] = list(AUDIO_GRID_DROPOUTS)
+        if trainable_layers:
+            grid["head__trainable_layers"] = list(trainable_layers)
     return grid

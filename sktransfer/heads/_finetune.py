@@ -11,11 +11,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._source_models import SharesSourceModel
 from ..image._io import RESIZE_POLICIES
+from ._augmentation import MASKS, spectrogram_masks
 from ._base import SklearnKerasClassifier
 from ._dense import check_layer_sizes
 from ._shared_training import compile_model
 
-AUGMENTATIONS = ("flip", "crop", "rotation", "zoom")
+AUGMENTATIONS = ("flip", "crop", "rotation", "zoom", *MASKS)
 
 
 class _ImageArrays(TransformerMixin, BaseEstimator):
@@ -95,10 +96,16 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
         ``trainable_layers=0``).
     lr_mult : float, default=0.1
         Learning-rate multiplier once the backbone is unfrozen.
-    augmentation : None or tuple of {"flip", "crop", "rotation", "zoom"}, default=None
+    augmentation : None or tuple of {"flip", "crop", "rotation", "zoom", \
+"frequency_mask", "time_mask"}, default=None
         Random horizontal flips, crops (shifts of up to 1/8 of each side with
         zeros filled in, as padding then cropping back), rotations (up to 1/20
-        turn) and zooms (up to 10%), in training only.
+        turn) and zooms (up to 10%), in training only. For spectrogram images
+        (``AudioSpectrogramImages``), SpecAugment's masks instead: a random
+        band of up to 20% of the rows (frequency) or of the columns (time)
+        of each image takes the image's mean value. Any augmentation changes
+        what the frozen backbone sees, so its output is then computed anew
+        every epoch rather than reused.
     hidden_layer_sizes : tuple of int, default=()
         Dense layers of the head between pooling and softmax.
     dropout : float in [0, 1), default=0.2
@@ -245,7 +252,7 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
             layers.append(keras.layers.RandomRotation(0.05))
         if "zoom" in chosen:
             layers.append(keras.layers.RandomZoom(0.1))
-        return layers
+        return layers + spectrogram_masks(chosen)
 
     def _build_network(self, meta):
         from ..image._backbones import build_base

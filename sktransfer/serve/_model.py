@@ -37,6 +37,7 @@ def modality_of_pipeline(pipeline):
     """
     from .. import (
         AudioSpectralFeatures,
+        AudioSpectrogramImages,
         FineTuneImageClassifier,
         KerasImageFeatures,
         SequenceClassifier,
@@ -46,7 +47,7 @@ def modality_of_pipeline(pipeline):
     first = pipeline.steps[0][1] if hasattr(pipeline, "steps") else pipeline
     kinds = {
         "image": (KerasImageFeatures, FineTuneImageClassifier),
-        "audio": (AudioSpectralFeatures,),
+        "audio": (AudioSpectralFeatures, AudioSpectrogramImages),
         "text": (Word2VecEmbedder, SequenceClassifier),
     }
     for modality, classes in kinds.items():

@@ -16,6 +16,7 @@ from sktransfer import FeatureCache, __version__
 from sktransfer.cli import _model_file as model_file
 from sktransfer.cli import main
 from sktransfer.cli._labelled_data import read_labelled_data
+from sktransfer.cli._recipes import build_pipeline, parameter_grid
 from sktransfer.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist, make_spoken_words
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -242,6 +243,55 @@ def test_audio_grid_search_chooses_the_head(audio_folder, tmp_path, capsys):
     assert f"'{Path(__file__)}' is not a supported file" in err
 
 
+def test_audio_through_the_pretrained_network_on_spectrograms(audio_folder, tmp_path, capsys):
+    out = tmp_path / "words.joblib"
+    status, _, _ = run(
+        capsys,
+        "fit",
+        audio_folder,
+        "--out",
+        out,
+        "--audio-features",
+        "pretrained",
+        "--input-size",
+        "64",
+        "--head-size",
+        "none",
+        "--epochs",
+        "5",
+        "--random-state",
+        "0",
+        "--quiet",
+        "--report",
+        tmp_path / "report",
+        "--cache",
+        tmp_path / "features",
+    )
+    assert status == 0
+    params = json.loads((tmp_path / "report" / "params.json").read_text())
+    steps = [step_class for _, step_class in params["pipeline"]]
+    assert steps == ["AudioSpectrogramImages", "KerasImageFeatures", "DenseHeadClassifier"]
+    assert params["parameters"]["features__input_size"] == 64
+    pipeline = model_file.load_model(out).pipeline
+    assert pipeline.get_params()["features__cache"] is None
+    assert pipeline.get_params()["spectrogram__cache"] is None
+    status, stdout, _ = run(capsys, "predict", out, audio_folder / "yes", "--quiet")
+    assert status == 0
+    rows = stdout.strip().splitlines()
+    assert rows[0] == "input,prediction" and len(rows) == 1 + 4
+    assert all(row.rsplit(",", 1)[1] in ("yes", "no", "stop") for row in rows[1:])
+
+
+def test_fine_tuning_on_spectrograms_masks_them():
+    pipeline = build_pipeline("audio", audio_features="pretrained", trainable_layers=3)
+    assert [name for name, _ in pipeline.steps] == ["spectrogram", "head"]
+    head = pipeline.named_steps["head"]
+    assert type(head).__name__ == "FineTuneImageClassifier" and head.trainable_layers == 3
+    assert head.augmentation == ("frequency_mask", "time_mask") and head.input_size == 128
+    grid = parameter_grid("audio", trainable_layers=[0, 3])
+    assert grid["head__trainable_layers"] == [0, 3]
+
+
 def test_text_csv_cross_validated_then_used_on_texts_and_files(polarity, tmp_path, capsys):
     out = tmp_path / "reviews.joblib"
     status, stdout, _ = run(
@@ -349,6 +399,15 @@ def write_tone(path, hertz, seconds=0.25, rate=16000):
         stream.writeframes(samples.tobytes())
 
 
+def tone_folder(clips):
+    """Two classes of three tones each, low and high, as WAV files; returns the folder."""
+    for label, hertz in (("low", 220), ("high", 880)):
+        (clips / label).mkdir(parents=True)
+        for k in range(3):
+            write_tone(clips / label / f"{k}.wav", hertz * (1 + k / 10))
+    return clips
+
+
 def _version_saved_by(tmp_path, monkeypatch, version):
     from sklearn.dummy import DummyClassifier
 
@@ -376,6 +435,8 @@ def _version_saved_by(tmp_path, monkeypatch, version):
         "lstm units of an image model",
         "lstm units of an audio model",
         "lstm units repeated without grid",
+        "audio features of images",
+        "freeze depth of spectral audio features",
     ],
 )
 def test_user_errors_give_one_line_and_status_1(case, image_folder, tmp_path, capsys, monkeypatch):
@@ -445,12 +506,18 @@ def test_user_errors_give_one_line_and_status_1(case, image_folder, tmp_path, ca
     elif case == "lstm units of an image model":
         argv = ["fit", data, "--out", model, "--lstm-units", "32"]
         message = "--lstm-units is for text data, not image: give --head-size"
+    elif case == "audio features of images":
+        argv = ["fit", data, "--out", model, "--audio-features", "pretrained"]
+        message = "--audio-features is for audio data, not image"
+    elif case == "freeze depth of spectral audio features":
+        clips = tone_folder(tmp_path / "clips")
+        argv = ["fit", clips, "--out", model, "--trainable-layers", "2"]
+        message = (
+            "--trainable-layers is for image data and --audio-features pretrained, "
+            "not audio with spectral features"
+        )
     elif case == "lstm units of an audio model":
-        clips = tmp_path / "clips"
-        for label, hertz in (("low", 220), ("high", 880)):
-            (clips / label).mkdir(parents=True)
-            for k in range(3):
-                write_tone(clips / label / f"{k}.wav", hertz * (1 + k / 10))
+        clips = tone_folder(tmp_path / "clips")
         argv = ["fit", clips, "--out", model, "--lstm-units", "32", "--grid"]
         message = "--lstm-units is for text data, not audio: give --head-size"
     else:
