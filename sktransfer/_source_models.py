@@ -79,8 +79,8 @@ def source_model(value, *, parameter, owner, kinds, modality=None):
         The estimator that received it, for messages.
     kinds : tuple of type
         What the model (a pipeline's last step) must be.
-    modality : {"image", "audio", "text"} or None
-        What a model file must classify; None: any.
+    modality : tuple of {"image", "audio", "text"}, or None
+        What a model file may classify; None: any.
 
     Returns
     -------
@@ -95,10 +95,11 @@ def source_model(value, *, parameter, owner, kinds, modality=None):
         path = os.fspath(value)
         saved = load_model(path)
         description = f"the model file '{path}'"
-        if modality is not None and saved.modality != modality:
+        if modality is not None and saved.modality not in modality:
             raise ValueError(
-                f"{where}: {description} classifies {saved.modality}, not {modality}: a "
-                f"source model must be of the same modality as the target"
+                f"{where}: {description} classifies {saved.modality}, not "
+                f"{' or '.join(modality)}: a source model must be of the same modality as "
+                "the target"
             )
         value = saved.pipeline
     elif isinstance(value, BaseEstimator):

@@ -8,7 +8,7 @@ the same modality. What it gives depends on its head:
   source's backbone and input size;
 - a ``DenseHeadClassifier`` (images and audio, on features): the target's
   head starts from its hidden layers (``init_from``), with the source's head
-  size and, for images, its backbone and input size;
+  size and, for images and spectrogram images, its backbone and input size;
 - a ``SequenceClassifier`` (text): its embedding layer's word vectors become
   the target's (``pretrained`` of the embedder).
 
@@ -41,20 +41,36 @@ def read_source(args, modality):
             f"--init-from '{args.init_from}' ends in a {type(head).__name__}, which has nothing "
             f"to start a model from: give a model file whose head is a {' or a '.join(SOURCE_HEADS)}"
         )
-    network = head if hasattr(head, "backbone") else steps[0]
-    if modality == "image":
+    if modality == "audio":
+        _check_audio_features(args, steps)
+    networks = [step for step in steps if hasattr(step, "backbone")]
+    if networks:
         from ..image._backbones import backbone_and_size
 
-        backbone, size = backbone_and_size(network.backbone, network.input_size)
+        backbone, size = backbone_and_size(networks[0].backbone, networks[0].input_size)
         args.backbone, args.input_size = backbone.name, args.input_size or size[0]
     if type(head).__name__ == "DenseHeadClassifier":
-        if modality == "image" and (args.trainable_layers or args.grid):
+        if networks and (args.trainable_layers or args.grid):
             raise ValueError(
                 f"--init-from '{args.init_from}' has a dense head on features, which starts a "
                 "dense head, not a fine-tuned network: leave out --trainable-layers and --grid"
             )
         args.head_size = args.head_size or [tuple(head.hidden_layer_sizes)]
     return saved
+
+
+def _check_audio_features(args, steps):
+    """Refuse an audio source that learned from other features than ``--audio-features``."""
+    learned = (
+        "pretrained"
+        if any(type(step).__name__ == "AudioSpectrogramImages" for step in steps)
+        else "spectral"
+    )
+    if learned != args.audio_features:
+        raise ValueError(
+            f"--init-from '{args.init_from}' learned from {learned} audio features, but this "
+            f"fit uses {args.audio_features} ones: give --audio-features {learned}"
+        )
 
 
 def _steps(saved):

@@ -39,6 +39,11 @@ def start_from_source(model, head, input_shape):
             f"samples of shape {tuple(input_shape)}: a source head starts a target head only "
             "on the same features"
         )
+    if not fitted.hidden_layer_sizes:
+        raise ValueError(
+            f"{where} has no hidden layers (hidden_layer_sizes=()): its one layer maps the "
+            "features to its own classes, so it has nothing to start a target head from"
+        )
     for name, theirs, ours in _layout(fitted, head):
         if theirs != ours:
             raise ValueError(

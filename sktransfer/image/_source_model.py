@@ -75,7 +75,8 @@ def source_backbone(weights, backbone, input_size, owner):
         parameter="weights",
         owner=owner,
         kinds=(FineTuneImageClassifier,),
-        modality="image",
+        # Spectrogram images of audio go through the same networks.
+        modality=("image", "audio"),
     )
     classifier = source.model
     spec, size = classifier._spec()

@@ -37,7 +37,7 @@ def source_word_vectors(pretrained):
         parameter="pretrained",
         owner="Word2VecEmbedder",
         kinds=(SequenceClassifier, Word2VecEmbedder),
-        modality="text",
+        modality=("text",),
     ).model
     if isinstance(source, SequenceClassifier):
         vocabulary, matrix = source.feature_encoder_.vocabulary_, source.embedding_weights_

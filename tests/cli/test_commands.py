@@ -256,7 +256,7 @@ def test_audio_through_the_pretrained_network_on_spectrograms(audio_folder, tmp_
         "--input-size",
         "64",
         "--head-size",
-        "none",
+        "8",
         "--epochs",
         "5",
         "--random-state",
@@ -280,6 +280,18 @@ def test_audio_through_the_pretrained_network_on_spectrograms(audio_folder, tmp_
     rows = stdout.strip().splitlines()
     assert rows[0] == "input,prediction" and len(rows) == 1 + 4
     assert all(row.rsplit(",", 1)[1] in ("yes", "no", "stop") for row in rows[1:])
+
+    # The model as the source of another: the same features, its backbone, size and hidden layer.
+    target = tmp_path / "target.joblib"
+    argv = ["fit", audio_folder, "--out", target, "--init-from", out, "--epochs", "2", "--quiet"]
+    status, _, err = run(capsys, *argv)
+    assert status == 1
+    assert "learned from pretrained audio features, but this fit uses spectral ones" in err
+    status, _, err = run(capsys, *argv, "--audio-features", "pretrained")
+    assert status == 0, err
+    params = model_file.load_model(target).pipeline.get_params()
+    assert params["features__input_size"] == 64 and params["head__init_from"] == str(out)
+    assert params["head__hidden_layer_sizes"] == (8,)
 
 
 def test_fine_tuning_on_spectrograms_masks_them():

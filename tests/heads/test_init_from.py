@@ -62,6 +62,10 @@ def test_sources_that_do_not_fit_say_what_differs(digits, source_head):
     for params, message in cases:
         with pytest.raises(ValueError, match=message):
             DenseHeadClassifier(**params).initialize(X, y)
+    no_hidden = DenseHeadClassifier(hidden_layer_sizes=(), epochs=1, random_state=0)
+    no_hidden.fit(*digits[0])
+    with pytest.raises(ValueError, match=r"no hidden layers \(hidden_layer_sizes=\(\)\)"):
+        DenseHeadClassifier(init_from=no_hidden, hidden_layer_sizes=()).initialize(X, y)
     with pytest.raises(ValueError, match=r"samples of shape \(64,\), but X has samples of shape"):
         DenseHeadClassifier(init_from=source_head, hidden_layer_sizes=(32,)).initialize(
             X[:, :10], y
