@@ -117,11 +117,15 @@ def _timestamp(info):
 class FsspecStore:
     """Blobs as objects under an fsspec URL (``s3://bucket/prefix``, ``memory://name``, ...).
 
-    A row is written to a temporary key and then moved to its own, so a reader
-    never finds half a row (object stores also make each single upload atomic);
-    ``create`` is a conditional write (S3's ``If-None-Match``) where the file
-    system supports exclusive mode ``"xb"``.
+    A reader never finds half a row: object stores (S3, GCS, Azure Blob) and
+    the memory file system make one upload visible whole or not at all, so a
+    row is written in one request; on other file systems (SFTP, HDFS, ...) it is
+    written to a temporary name and then moved to its own. ``create`` is a
+    conditional write (S3's ``If-None-Match``) where the file system supports
+    exclusive mode ``"xb"``.
     """
+
+    _ATOMIC_UPLOADS = {"s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "memory"}
 
     def __init__(self, url, storage_options):
         import fsspec
@@ -153,6 +157,11 @@ class FsspecStore:
             return None
 
     def write(self, name, data):
+        protocols = self.fs.protocol
+        protocols = {protocols} if isinstance(protocols, str) else set(protocols)
+        if protocols & self._ATOMIC_UPLOADS:
+            self.fs.pipe_file(self._path(name), data)
+            return
         temporary = self._path(_temporary_name(name))
         self.fs.pipe_file(temporary, data)
         self.fs.mv(temporary, self._path(name))
