@@ -31,6 +31,7 @@ import io
 import json
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -65,6 +66,24 @@ def _process_alive(pid):
             return f.read().rpartition(")")[2].split()[0] != "Z"
     except OSError:
         return True
+
+
+def _leave_dask_thread_pool():
+    """In a Dask worker's task, give the task's thread back to the worker; True if done.
+
+    A task that waits for a row would otherwise hold a thread that the row's
+    owner may need: under joblib's dask backend, the owner's extraction runs
+    its own nested tasks on the same workers.
+    """
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return False
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return False
+    distributed.secede()
+    return True
 
 
 class FeatureCache:
@@ -362,7 +381,7 @@ class FeatureCache:
         for key, index in first_of.items():
             if index not in rows:
                 (own if self._claim(key) else waiting).append(index)
-        failures, computed, stored, delay = {}, 0, 0, 0.05
+        failures, computed, stored, delay, seceded = {}, 0, 0, 0.05, False
         while own or waiting:
             if own:
                 stored += self._compute_and_store(keys, sorted(own), compute, rows, failures)
@@ -377,8 +396,11 @@ class FeatureCache:
                     (own if self._take_over(keys[index]) else still).append(index)
             waiting = still
             if waiting and not own:
+                seceded = seceded or _leave_dask_thread_pool()
                 time.sleep(delay)
                 delay = min(1.5 * delay, 1.0)
+        if seceded:
+            sys.modules["distributed"].rejoin()
         out = self._assemble(rows, found, same_as, failures, len(keys))
         self._count(len(keys) - computed, computed)
         if stored:

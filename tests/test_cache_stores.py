@@ -1,40 +1,13 @@
 """The feature cache in object storage (a local S3 server) and in memory://, and bad URLs."""
 
-import logging
-
-import boto3
 import numpy as np
 import pytest
 import s3fs
-from moto.server import ThreadedMotoServer
 
 from sktransfer import AudioSpectralFeatures
 from sktransfer.cache import FeatureCache
 
 CLIPS = list(np.random.default_rng(0).standard_normal((6, 4096)).astype(np.float32))
-
-
-@pytest.fixture(scope="module")
-def s3_server():
-    """An S3-compatible server on a loopback port, its bucket, and the options to reach it."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    options = {
-        "key": "testing",
-        "secret": "testing",
-        "client_kwargs": {"endpoint_url": f"http://{host}:{port}", "region_name": "us-east-1"},
-        "skip_instance_cache": True,
-    }
-    boto3.client(
-        "s3",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        **options["client_kwargs"],
-    ).create_bucket(Bucket="features")
-    yield options
-    server.stop()
 
 
 class CountingAudioFeatures(AudioSpectralFeatures):
