@@ -35,7 +35,7 @@ class BatchTransformer:
 
         features = ray.data.from_items([{"item": path} for path in paths]).map_batches(
             BatchTransformer, fn_constructor_kwargs={"estimator": fitted},
-            batch_size=64, concurrency=4, batch_format="numpy",
+            batch_size=64, compute=ray.data.ActorPoolStrategy(size=4), batch_format="numpy",
         )
     """
 

@@ -1,13 +1,11 @@
-"""Worker processes (Dask, Ray) import the sktransfer that the tests import; shared images."""
+"""Worker processes (Dask, Ray) import the sktransfer that the tests import."""
 
 import os
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 import sktransfer
-from sktransfer.datasets import load_fashion_mnist
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -21,15 +19,3 @@ def workers_import_this_sktransfer():
         del os.environ["PYTHONPATH"]
     else:
         os.environ["PYTHONPATH"] = previous
-
-
-@pytest.fixture(scope="session")
-def images(tmp_path_factory):
-    """40 Fashion-MNIST images, as an array and as PNG files, with their labels."""
-    X, y = load_fashion_mnist(n=40)
-    root = tmp_path_factory.mktemp("png")
-    paths = []
-    for i, image in enumerate(X):
-        paths.append(str(root / f"{i}.png"))
-        Image.fromarray(image).save(paths[-1])
-    return X, paths, y

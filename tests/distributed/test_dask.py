@@ -9,6 +9,7 @@ import dask.array as da
 import dask.bag as db
 import dask.dataframe as dd
 import joblib
+import librosa
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,7 +20,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sktransfer import AudioSpectralFeatures, FeatureCache, KerasImageFeatures
+from sktransfer import AudioSpectralFeatures, FeatureCache
 from sktransfer.distributed import dask_to_parquet, dask_transform
 
 
@@ -34,33 +35,44 @@ def client():
         yield client
 
 
-def test_extraction_partition_by_partition_equals_local(client, images, tmp_path):
-    X, paths, y = images
+def test_extraction_partition_by_partition_equals_local(client, spoken_words, tmp_path):
+    paths, labels = spoken_words[0][:24], spoken_words[1][:24]
     pipeline = make_pipeline(
-        KerasImageFeatures(backbone="efficientnet_lite0", input_size=32),
-        LogisticRegression(max_iter=300),
-    ).fit(X, y)
+        AudioSpectralFeatures(), StandardScaler(), LogisticRegression(max_iter=300)
+    ).fit(paths, labels)
     extractor = pipeline[0]
-    expected = extractor.transform(X)
+    expected = extractor.transform(paths)
+    waveforms = np.stack(
+        [librosa.util.fix_length(librosa.load(path, sr=22050)[0], size=11025) for path in paths]
+    )
     collections = {
-        "array": da.from_array(X, chunks=(10, 28, 28)),
-        "bag": db.from_sequence(paths, npartitions=4),
-        "dataframe": dd.from_pandas(pd.DataFrame({"path": paths, "label": y}), npartitions=4),
+        "bag": (db.from_sequence(paths, npartitions=4), None, expected),
+        "dataframe": (
+            dd.from_pandas(pd.DataFrame({"path": paths, "label": labels}), npartitions=4),
+            "path",
+            expected,
+        ),
+        "array": (
+            da.from_array(waveforms, chunks=(6, waveforms.shape[1])),
+            None,
+            AudioSpectralFeatures(input_sr=22050).fit(waveforms).transform(waveforms),
+        ),
     }
-    for name, items in collections.items():
-        column = "path" if name == "dataframe" else None
-        rows = dask_transform(extractor, items, column=column).compute()
-        np.testing.assert_allclose(rows, expected, rtol=1e-4, atol=1e-5, err_msg=name)
-    predicted = dask_transform(pipeline, collections["bag"], method="predict").compute()
+    for name, (items, column, want) in collections.items():
+        extractor = AudioSpectralFeatures(input_sr=22050 if name == "array" else None)
+        rows = dask_transform(extractor.fit(paths), items, column=column).compute()
+        np.testing.assert_allclose(rows, want, rtol=1e-5, atol=1e-6, err_msg=name)
+    bag = collections["bag"][0]
+    predicted = dask_transform(pipeline, bag, method="predict").compute()
     np.testing.assert_array_equal(predicted, pipeline.predict(paths))
-    columns = dask_to_parquet(extractor, collections["bag"], str(tmp_path / "features"))
+    columns = dask_to_parquet(pipeline[0], bag, str(tmp_path / "features"))
     written = pd.read_parquet(tmp_path / "features")
-    assert list(written.columns) == columns == list(extractor.get_feature_names_out())
-    np.testing.assert_allclose(written.to_numpy(), expected, rtol=1e-4, atol=1e-5)
+    assert list(written.columns) == columns == list(pipeline[0].get_feature_names_out())
+    np.testing.assert_allclose(written.to_numpy(), expected, rtol=1e-5, atol=1e-6)
     # dask-ml's wrapper suits the 2-D step: a head on a dask array of features.
-    head = ParallelPostFit(pipeline[-1], predict_meta=np.empty(0, dtype=y.dtype))
-    features = da.from_array(expected, chunks=(10, expected.shape[1]))
-    np.testing.assert_array_equal(head.predict(features).compute(), pipeline[-1].predict(expected))
+    head = ParallelPostFit(pipeline[1:], predict_meta=np.empty(0, dtype=np.asarray(labels).dtype))
+    features = da.from_array(expected, chunks=(6, expected.shape[1]))
+    np.testing.assert_array_equal(head.predict(features).compute(), pipeline.predict(paths))
 
 
 def search(cache):
@@ -91,7 +103,7 @@ def test_grid_search_on_the_cluster_extracts_each_clip_once(client, spoken_words
 
 
 def test_grid_search_on_the_cluster_with_the_cache_in_s3(client, spoken_words, s3_server):
-    paths, labels = spoken_words[0][:24], spoken_words[1][:24]
+    paths, labels = spoken_words[0][:12], spoken_words[1][:12]
     cache = FeatureCache("s3://features/cluster", storage_options=s3_server)
     with joblib.parallel_config(backend="dask"):
         search(cache).fit(paths, labels)
