@@ -334,6 +334,20 @@ class FeatureCache:
             self._release(key)
         return self._claim(key)
 
+    def _acquire(self, key, take_over):
+        """Claim ``key``'s missing row: True if claimed, False if another process holds it,
+        or the row itself when it was stored meanwhile (by an owner that just finished)."""
+        row = self.get(key) if take_over else None
+        if row is not None:
+            return row
+        if not (self._take_over(key) if take_over else self._claim(key)):
+            return False
+        row = self.get(key)
+        if row is None:
+            return True
+        self._release(key)
+        return row
+
     def _compute_and_store(self, keys, indices, compute, rows, failures):
         """Compute ``indices`` (claimed or uncacheable), store their rows, release the claims."""
         try:
@@ -377,25 +391,26 @@ class FeatureCache:
                 rows[index] = row
                 found.add(index)
         own = [index for index, key in enumerate(keys) if key is None]
-        waiting = []
-        for key, index in first_of.items():
-            if index not in rows:
-                (own if self._claim(key) else waiting).append(index)
+        waiting = [index for index in first_of.values() if index not in rows]
         failures, computed, stored, delay, seceded = {}, 0, 0, 0.05, False
+        take_over = False
         while own or waiting:
+            still = []
+            for index in waiting:
+                outcome = self._acquire(keys[index], take_over)
+                if outcome is True:
+                    own.append(index)
+                elif outcome is False:
+                    still.append(index)
+                else:
+                    rows[index] = outcome
+                    found.add(index)
+            waiting, take_over = still, True
             if own:
                 stored += self._compute_and_store(keys, sorted(own), compute, rows, failures)
                 computed += len(own)
-            own, still = [], []
-            for index in waiting:
-                row = self.get(keys[index])
-                if row is not None:
-                    rows[index] = row
-                    found.add(index)
-                else:
-                    (own if self._take_over(keys[index]) else still).append(index)
-            waiting = still
-            if waiting and not own:
+                own = []
+            elif waiting:
                 seceded = seceded or _leave_dask_thread_pool()
                 time.sleep(delay)
                 delay = min(1.5 * delay, 1.0)

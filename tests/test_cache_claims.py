@@ -87,23 +87,14 @@ def test_a_live_claim_is_waited_for_and_its_rows_read(tmp_path):
 
 
 def test_grid_search_with_two_processes_extracts_each_clip_once(spoken_words, tmp_path):
-    paths, labels = spoken_words
-    paths, labels = paths[:36], labels[:36]
-    grids = {}
-    for n_jobs in (1, 2):
-        cache = FeatureCache(tmp_path / f"n_jobs={n_jobs}")
-        pipeline = make_pipeline(
-            AudioSpectralFeatures(cache=cache), StandardScaler(), LogisticRegression(max_iter=500)
-        )
-        grid = GridSearchCV(
-            pipeline, {"logisticregression__C": [0.1, 1.0, 10.0]}, cv=3, n_jobs=n_jobs
-        )
-        grids[n_jobs] = grid.fit(paths, labels)
-        stats = cache.stats()
-        assert stats["misses"] == len(paths)  # 1.00 extraction per clip, across processes
-        # 3 folds x 3 candidates (training and held-out part) and the refit: 10 passes.
-        assert stats["hits"] + stats["misses"] == 10 * len(paths)
-    assert grids[1].best_params_ == grids[2].best_params_
-    np.testing.assert_allclose(
-        grids[1].cv_results_["mean_test_score"], grids[2].cv_results_["mean_test_score"]
+    paths, labels = spoken_words[0][:36], spoken_words[1][:36]
+    cache = FeatureCache(tmp_path)
+    pipeline = make_pipeline(
+        AudioSpectralFeatures(cache=cache), StandardScaler(), LogisticRegression(max_iter=500)
     )
+    grid = GridSearchCV(pipeline, {"logisticregression__C": [0.1, 1.0, 10.0]}, cv=3, n_jobs=2)
+    grid.fit(paths, labels)
+    stats = cache.stats()
+    assert stats["misses"] == len(paths)  # 1.00 extraction per clip, across processes
+    # 3 folds x 3 candidates (training and held-out part) and the refit: 10 passes.
+    assert stats["hits"] + stats["misses"] == 10 * len(paths)

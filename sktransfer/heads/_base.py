@@ -293,9 +293,7 @@ class SklearnKerasClassifier(_KerasClassifierCore):
         if not getattr(self, "initialized_", False):
             self._check_parameter_values()
         with self._training_scope():
-            return super().partial_fit(
-                X, y, classes=classes, sample_weight=sample_weight, **kwargs
-            )
+            return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, **kwargs)
 
     # -- scikit-learn tags -----------------------------------------------------------
 
