@@ -144,6 +144,7 @@ def main():
     paths, labels = write_images(workdir, args.images)
     extractor = lite0().fit(paths)
     n = len(paths)
+    searched = (paths[: args.search_images], labels[: args.search_images])
     print(f"{n} Fashion-MNIST PNG files, Lite0 at 64x64, {os.cpu_count()} CPU cores")
 
     local = lite0(n_jobs=2).fit(paths)
@@ -166,8 +167,7 @@ def main():
         dask_pids = list(client.run(os.getpid).values())
         dask_grid = grid_search(
             "grid search, Dask backend",
-            paths[: args.search_images],
-            labels[: args.search_images],
+            *searched,
             workdir,
             backend="dask",
         )
@@ -197,8 +197,7 @@ def main():
     ray_rss = sorted(peaks.values())
     ray_grid = grid_search(
         "grid search, Ray backend",
-        paths[: args.search_images],
-        labels[: args.search_images],
+        *searched,
         workdir,
         backend="ray",
         n_jobs=2,
@@ -206,8 +205,7 @@ def main():
     ray.shutdown()
     local_grid = grid_search(
         "grid search, n_jobs=2 (loky)",
-        paths[: args.search_images],
-        labels[: args.search_images],
+        *searched,
         workdir,
         backend="loky",
         n_jobs=2,
