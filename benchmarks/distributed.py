@@ -1,15 +1,18 @@
 """Extraction and grid search on Dask and Ray against the same machine's n_jobs=2.
 
 1. Throughput: ``--images`` Fashion-MNIST test images (PNG files) through
-   ``KerasImageFeatures(backbone="efficientnet_lite0", input_size=64)``:
+   ``KerasImageFeatures(backbone="efficientnet_lite0", input_size=128)``
+   (Fashion-MNIST's 28x28 images upscaled; ``--input-size``):
    (a) in this process with ``n_jobs=2`` (decoding threads; TensorFlow runs
    inference on every core); (b) ``dask_transform`` of a bag of the paths (8
    partitions) on a ``LocalCluster`` of 2 single-threaded worker processes;
    (c) Ray Data ``map_batches(BatchTransformer, concurrency=2)`` on a local
    runtime of 3 logical CPUs (2 actors and room for the read tasks; an actor
    pool holding every CPU starves the reads). Every engine is warmed up first
-   (networks built, functions traced) and timed on the whole set; the ratios
-   are throughputs over (a)'s.
+   (networks built, functions traced), then timed on a quarter of the images
+   and on all of them; the ratios are throughputs over (a)'s, of the whole
+   run and marginal (the extra images over the extra time: what a long job
+   sees, without the per-run start-up, such as Ray Data's new actor pool).
 2. Grid search: ``GridSearchCV(cv=5)`` over 12 heads (logistic regression, 6
    values of ``C`` x 2 class weightings; refit included) on ``--search-images``
    images with one shared ``FeatureCache`` per run: locally with ``n_jobs=2``,
@@ -19,7 +22,7 @@
 3. Peak RSS (``VmHWM``) of each worker process.
 
 Run: ``flock /work/helpers/bench.lock .venv/bin/python benchmarks/distributed.py``
-(``--images 2000 --search-images 500``).
+(``--images 2000 --search-images 500 --input-size 128``).
 """
 
 import os
@@ -84,19 +87,35 @@ def write_images(folder, n):
     return paths, labels[:n]
 
 
-def lite0(**params):
-    return KerasImageFeatures(backbone="efficientnet_lite0", input_size=64, **params)
+def lite0(input_size, **params):
+    return KerasImageFeatures(backbone="efficientnet_lite0", input_size=input_size, **params)
 
 
-def timed(label, run, n_items):
+def timed(label, run, paths):
+    """Time ``run`` on a quarter of ``paths``, then on all of them.
+
+    Returns the rows of all, the whole run's throughput, and the marginal
+    throughput (the extra images over the extra time), which leaves out what
+    a run costs whatever its size (starting actors, building networks).
+    """
+    quarter = paths[: len(paths) // 4]
     start = time.perf_counter()
-    rows = run()
+    run(quarter)
+    small = time.perf_counter() - start
+    start = time.perf_counter()
+    rows = run(paths)
     seconds = time.perf_counter() - start
-    print(f"{label:<44} {seconds:7.1f} s  {n_items / seconds:7.1f} images/s", flush=True)
-    return rows, n_items / seconds
+    whole = len(paths) / seconds
+    marginal = (len(paths) - len(quarter)) / (seconds - small)
+    print(
+        f"{label:<44} {seconds:6.1f} s  {whole:6.1f} images/s  (marginal {marginal:6.1f})",
+        flush=True,
+    )
+    return rows, whole, marginal
 
 
-def ray_rows(dataset, extractor):
+def ray_rows(paths, extractor):
+    dataset = ray.data.from_items([{"item": path, "id": i} for i, path in enumerate(paths)])
     rows = dataset.map_batches(
         BatchTransformer,
         fn_constructor_kwargs={"estimator": extractor},
@@ -108,9 +127,9 @@ def ray_rows(dataset, extractor):
     return np.stack([row["features"] for row in rows])[order]
 
 
-def search(cache):
+def search(cache, input_size):
     steps = [
-        ("features", lite0(cache=cache)),
+        ("features", lite0(input_size, cache=cache)),
         ("scale", StandardScaler()),
         ("head", LogisticRegression(max_iter=300)),
     ]
@@ -118,11 +137,11 @@ def search(cache):
     return GridSearchCV(Pipeline(steps), GRID, cv=cv)
 
 
-def grid_search(label, paths, labels, workdir, **config):
+def grid_search(label, paths, labels, workdir, input_size, **config):
     cache = FeatureCache(tempfile.mkdtemp(dir=workdir))
     start = time.perf_counter()
     with joblib.parallel_config(**config):
-        grid = search(cache).fit(paths, labels)
+        grid = search(cache, input_size).fit(paths, labels)
     seconds = time.perf_counter() - start
     stats = cache.stats()
     per_item = stats["misses"] / len(paths)
@@ -138,18 +157,23 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--images", type=int, default=2000)
     parser.add_argument("--search-images", type=int, default=500)
+    parser.add_argument("--input-size", type=int, default=128)
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     workdir = tempfile.mkdtemp(prefix="sktransfer-distributed-")
     paths, labels = write_images(workdir, args.images)
-    extractor = lite0().fit(paths)
-    n = len(paths)
-    searched = (paths[: args.search_images], labels[: args.search_images])
-    print(f"{n} Fashion-MNIST PNG files, Lite0 at 64x64, {os.cpu_count()} CPU cores")
+    size = args.input_size
+    extractor = lite0(size).fit(paths)
+    searched = (paths[: args.search_images], labels[: args.search_images], workdir, size)
+    print(
+        f"{len(paths)} Fashion-MNIST PNG files, Lite0 at {size}x{size}, {os.cpu_count()} CPU cores"
+    )
 
-    local = lite0(n_jobs=2).fit(paths)
+    local = lite0(size, n_jobs=2).fit(paths)
     local.transform(paths[:64])  # warm-up: network built and traced
-    expected, local_rate = timed("(a) this process, n_jobs=2", lambda: local.transform(paths), n)
+    expected, local_rate, local_marginal = timed(
+        "(a) this process, n_jobs=2", local.transform, paths
+    )
 
     with (
         LocalCluster(
@@ -158,17 +182,18 @@ def main():
         Client(cluster) as client,
     ):
         dask_transform(extractor, db.from_sequence(paths[:16], npartitions=2)).compute()
-        rows, dask_rate = timed(
+        rows, dask_rate, dask_marginal = timed(
             "(b) Dask LocalCluster, 2 workers x 1 thread",
-            lambda: dask_transform(extractor, db.from_sequence(paths, npartitions=8)).compute(),
-            n,
+            lambda items: dask_transform(
+                extractor, db.from_sequence(items, npartitions=8)
+            ).compute(),
+            paths,
         )
         assert np.allclose(rows, expected, rtol=1e-4, atol=1e-4)
         dask_pids = list(client.run(os.getpid).values())
         dask_grid = grid_search(
             "grid search, Dask backend",
             *searched,
-            workdir,
             backend="dask",
         )
         dask_rss = [peak_rss_mib(pid) for pid in dask_pids]
@@ -181,15 +206,12 @@ def main():
         configure_logging=False,
     )
     register_ray()
-    dataset = ray.data.from_items([{"item": path, "id": i} for i, path in enumerate(paths)])
-    ray_rows(
-        ray.data.from_items([{"item": p, "id": i} for i, p in enumerate(paths[:128])]), extractor
-    )
+    ray_rows(paths[:128], extractor)
     peaks, stop = {}, threading.Event()
     sampler = threading.Thread(target=sample_peak_rss, args=("BatchTransformer", peaks, stop))
     sampler.start()
-    rows, ray_rate = timed(
-        "(c) Ray Data map_batches, 2 actors", lambda: ray_rows(dataset, extractor), n
+    rows, ray_rate, ray_marginal = timed(
+        "(c) Ray Data map_batches, 2 actors", lambda items: ray_rows(items, extractor), paths
     )
     stop.set()
     sampler.join()
@@ -198,7 +220,6 @@ def main():
     ray_grid = grid_search(
         "grid search, Ray backend",
         *searched,
-        workdir,
         backend="ray",
         n_jobs=2,
     )
@@ -206,13 +227,18 @@ def main():
     local_grid = grid_search(
         "grid search, n_jobs=2 (loky)",
         *searched,
-        workdir,
         backend="loky",
         n_jobs=2,
     )
 
-    print(f"\nthroughput ratio Dask / n_jobs=2: {dask_rate / local_rate:.2f}")
-    print(f"throughput ratio Ray / n_jobs=2:  {ray_rate / local_rate:.2f}")
+    for name, rate, marginal in (
+        ("Dask", dask_rate, dask_marginal),
+        ("Ray", ray_rate, ray_marginal),
+    ):
+        print(
+            f"throughput ratio {name} / n_jobs=2: whole run {rate / local_rate:.2f}, "
+            f"marginal {marginal / local_marginal:.2f}"
+        )
     for name, grid in (("Dask", dask_grid), ("Ray", ray_grid)):
         same = grid.best_params_ == local_grid.best_params_ and np.allclose(
             grid.cv_results_["mean_test_score"], local_grid.cv_results_["mean_test_score"]
