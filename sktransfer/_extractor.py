@@ -43,7 +43,8 @@ def cached_rows(cache, settings, items, compute, *, files=True):
     compute : callable ``(indices) -> (rows, failures)``
         Rows of ``items[i]`` for the given indices (an int array), and a dict
         mapping each index that failed to its message. Failed rows are never
-        stored.
+        stored. Rows that another process is computing at the same time are
+        waited for, not computed twice (see ``FeatureCache``).
     files : bool, default=True
         Whether a ``str`` item is a file (images, audio) or a text.
 
@@ -59,35 +60,7 @@ def cached_rows(cache, settings, items, compute, *, files=True):
         None if (digest := item_digest(item, files=files)) is None else hash_parts(settings, digest)
         for item in items
     ]
-    found = {}
-    for index, key in enumerate(keys):
-        row = None if key is None else cache.get(key)
-        if row is not None:
-            found[index] = row
-    missing = np.asarray([i for i in range(len(items)) if i not in found], dtype=np.intp)
-    computed, failures = compute(missing) if len(missing) else (None, {})
-    if computed is not None:
-        rows = np.empty((len(items), *computed.shape[1:]), dtype=computed.dtype)
-        rows[missing] = computed
-    else:
-        first = next(iter(found.values()))
-        rows = np.empty((len(items), *first.shape), dtype=first.dtype)
-    for index, row in found.items():
-        if row.shape != rows.shape[1:] or row.dtype != rows.dtype:
-            raise RuntimeError(  # the key covers every setting: this is a bug, never a silent row
-                f"feature cache row for item {index} has shape {row.shape} {row.dtype}, "
-                f"expected {rows.shape[1:]} {rows.dtype}"
-            )
-        rows[index] = row
-    stored = 0
-    for position, index in enumerate(missing):
-        if keys[index] is not None and index not in failures:
-            cache.put(keys[index], computed[position])
-            stored += 1
-    cache._count(len(found), len(missing))
-    if stored:
-        cache._shrink()
-    return rows, failures
+    return cache._rows_for(keys, compute)
 
 
 def warn_nan_rows(messages, n_items, noun):

@@ -1,6 +1,10 @@
+import logging
+
+import boto3
 import numpy as np
 import pytest
 import soundfile as sf
+from moto.server import ThreadedMotoServer
 
 from sktransfer import AudioSpectralFeatures
 from sktransfer.datasets import make_spoken_words
@@ -60,3 +64,26 @@ def audio_files(tmp_path_factory):
     files["corrupt.wav"] = str(corrupt)
     files["missing.wav"] = str(root / "missing.wav")
     return files
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """An S3-compatible server on a loopback port, its bucket, and the options to reach it."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    options = {
+        "key": "testing",
+        "secret": "testing",
+        "client_kwargs": {"endpoint_url": f"http://{host}:{port}", "region_name": "us-east-1"},
+        "skip_instance_cache": True,
+    }
+    boto3.client(
+        "s3",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        **options["client_kwargs"],
+    ).create_bucket(Bucket="features")
+    yield options
+    server.stop()

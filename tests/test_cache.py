@@ -234,13 +234,3 @@ def test_text_rows_depend_on_the_fitted_vectors(tmp_path):
         warnings.simplefilter("error")
         with pytest.raises(UserWarning, match=r"document 1\)"):
             embedder.transform(["a cat", "zebra quagga"])
-
-
-@pytest.mark.parametrize("url", ["memory://rows", "s3://bucket/rows", "file:///tmp/rows"])
-def test_a_url_is_refused_rather_than_made_a_local_folder(url, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(
-        ValueError, match=f"^FeatureCache takes a local folder, not the URL '{url}'"
-    ):
-        FeatureCache(url)
-    assert not list(tmp_path.iterdir())  # no folder such as 'memory:' was made

@@ -17,6 +17,7 @@ prediction through one compiled forward function per fitted network (see
 ``compiled_forward``) instead of ``keras.Model.predict``.
 """
 
+import contextlib
 import math
 import threading
 import weakref
@@ -260,6 +261,10 @@ class SklearnKerasClassifier(_KerasClassifierCore):
     def _check_parameter_values(self):
         """What ``_parameter_constraints`` cannot express; run in ``fit`` after them."""
 
+    def _training_scope(self):
+        """The context the network is built and trained in (a ``tf.distribute`` scope)."""
+        return contextlib.nullcontext()
+
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None, **kwargs):
         """Build a new network and train it on ``(X, y)``.
@@ -279,14 +284,16 @@ class SklearnKerasClassifier(_KerasClassifierCore):
         self
         """
         self._check_parameter_values()
-        return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        with self._training_scope():
+            return super().fit(X, y, sample_weight=sample_weight, **kwargs)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         """Train for one more epoch, building the network on the first call; returns ``self``."""
         if not getattr(self, "initialized_", False):
             self._check_parameter_values()
-        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, **kwargs)
+        with self._training_scope():
+            return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, **kwargs)
 
     # -- scikit-learn tags -----------------------------------------------------------
 

@@ -7,13 +7,14 @@ import keras
 import numpy as np
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from .._source_models import SharesSourceModel
 from ..image._io import RESIZE_POLICIES
 from ._augmentation import MASKS, spectrogram_masks
 from ._base import SklearnKerasClassifier
 from ._dense import check_layer_sizes
+from ._distribution import DISTRIBUTIONS, distribution_scope
 from ._shared_training import compile_model
 
 AUGMENTATIONS = ("flip", "crop", "rotation", "zoom", *MASKS)
@@ -113,6 +114,11 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
     n_jobs : int or None, default=None
         Threads that decode images (files are read in the background while
         the network runs); None means 1, -1 all cores.
+    distribution : None, "mirrored" or tf.distribute.Strategy, default=None
+        Train on one device (None), on every GPU of this machine with
+        ``tf.distribute.MirroredStrategy`` ("mirrored"), or under the given
+        strategy: the network is built and trained in its scope, each batch
+        split between the devices (see ``docs/scaling.md``).
     optimizer, learning_rate, epochs, batch_size, validation_fraction,
     early_stopping, patience, class_weight, random_state, verbose, **kwargs
         As in ``DenseHeadClassifier`` (here ``epochs=10``, ``patience=3``).
@@ -150,6 +156,7 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
         "hidden_layer_sizes": [tuple, list],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "n_jobs": [Integral, None],
+        "distribution": [None, StrOptions(set(DISTRIBUTIONS)), HasMethods(["scope", "run"])],
     }
 
     def __init__(
@@ -166,6 +173,7 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
         hidden_layer_sizes=(),
         dropout=0.2,
         n_jobs=None,
+        distribution=None,
         optimizer="adam",
         learning_rate=1e-3,
         epochs=10,
@@ -202,6 +210,7 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
         self.n_jobs = n_jobs
+        self.distribution = distribution
 
     # -- parameters and inputs -------------------------------------------------------
 
@@ -209,6 +218,9 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
         from ..image._backbones import backbone_and_size
 
         return backbone_and_size(self.backbone, self.input_size)
+
+    def _training_scope(self):
+        return distribution_scope(self.distribution)
 
     def _check_parameter_values(self):
         self._spec()  # a known backbone, and an input size it accepts

@@ -51,9 +51,18 @@ def compile_model(model, compile_kwargs):
     return model
 
 
+def _strategy_in_scope():
+    """The ``tf.distribute`` strategy whose scope is entered, or None: a trainer is built under it."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy() if tf.distribute.has_strategy() else None
+
+
 def _trainer_for(model, compile_kwargs):
-    """The shared trainer of ``model``'s architecture and compile settings, and its lock."""
-    key = architecture_key(model, compile_kwargs)
+    """The shared trainer of ``model``'s architecture, compile settings and strategy, and its lock."""
+    key = (architecture_key(model, compile_kwargs), _strategy_in_scope())
     with _LOCK:
         if key not in _TRAINERS:
             trainer = compile_model(keras.models.clone_model(model), compile_kwargs)
