@@ -238,7 +238,6 @@ class FeatureNetwork:
             base.set_weights(weight_values)
         self.model = base
         self.pooling = pooling
-        self.precision = precision
         self._preprocess = preprocess_function(backbone)
         out_shape = tuple(base.output.shape[1:])
         if len(out_shape) == 3 and pooling in ("mean", "max"):
