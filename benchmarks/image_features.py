@@ -11,8 +11,8 @@ For each backbone, alternates rounds of:
     photos from scikit-image and scikit-learn, cropped and scaled to 320 x 240
     and larger), decoded in background threads while the network runs;
 
-and prints the median throughput ratios (b)/(a) and (c)/(a), and, to compare,
-``Model.predict``'s. Before that, a profile (``cProfile``, one thread) of
+and prints the median throughput ratios (b)/(a), (c)/(a) and (c)/(b), and, to
+compare, ``Model.predict``'s. Before that, a profile (``cProfile``, one thread) of
 decoding the JPEG files: CPU milliseconds per image in libjpeg, in the resize,
 and in the rest, against the network's milliseconds per image. Then, in fresh processes, the peak resident memory of
 ``transform`` on 500 and on 2,000 JPEG files: with memory bounded by the batch,
@@ -165,7 +165,8 @@ def compare(name, paths, batch_size, rounds):
         f"{name:<20} batch {batch_size}: tf.function loop {median['baseline']:6.1f} images/s | "
         f"ours from arrays {median['arrays']:6.1f} ({median['arrays'] / median['baseline']:.2f}x) | "
         f"ours from JPEG files {median['files']:6.1f} ({median['files'] / median['baseline']:.2f}x) | "
-        f"Model.predict {median['predict']:6.1f} ({median['predict'] / median['baseline']:.2f}x)",
+        f"Model.predict {median['predict']:6.1f} ({median['predict'] / median['baseline']:.2f}x) | "
+        f"files / arrays {median['files'] / median['arrays']:.2f}",
         flush=True,
     )
     return 1e3 / median["baseline"]
