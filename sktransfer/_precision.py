@@ -51,7 +51,7 @@ def _gpu_compute_capability():
 
 @functools.cache
 def native_precision():
-    """The fastest precision this machine computes natively.
+    """The reduced precision this machine computes natively, else float32.
 
     ``"bfloat16"`` on a GPU of compute capability 8.0 or more (Ampere and
     later) or a CPU with the ``avx512_bf16`` or ``amx_bf16`` flag;
