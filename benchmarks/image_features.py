@@ -11,8 +11,10 @@ For each backbone, alternates rounds of:
     photos from scikit-image and scikit-learn, cropped and scaled to 320 x 240
     and larger), decoded in background threads while the network runs;
 
-and prints the median throughput ratios (b)/(a) and (c)/(a), and, to compare,
-``Model.predict``'s. Then, in fresh processes, the peak resident memory of
+and prints the median throughput ratios (b)/(a), (c)/(a) and (c)/(b), and, to
+compare, ``Model.predict``'s. Before that, a profile (``cProfile``, one thread) of
+decoding the JPEG files: CPU milliseconds per image in libjpeg, in the resize,
+and in the rest, against the network's milliseconds per image. Then, in fresh processes, the peak resident memory of
 ``transform`` on 500 and on 2,000 JPEG files: with memory bounded by the batch,
 the two are about the same.
 
@@ -20,7 +22,9 @@ Run: ``.venv/bin/python benchmarks/image_features.py [--images 256] [--rounds 3]
 """
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import subprocess
 import sys
@@ -69,6 +73,30 @@ def make_jpegs(folder, n, seed=0):
     return paths
 
 
+def decode_profile(paths, size):
+    """CPU ms per image of decoding ``paths`` to ``size``: total, libjpeg, resize, the rest."""
+    from sktransfer.image._io import decode
+
+    for i, path in enumerate(paths):  # warm the file system cache
+        decode(i, path, target=(size, size), policy="stretch")
+    profile = cProfile.Profile()
+    start = time.process_time()
+    profile.enable()
+    for i, path in enumerate(paths):
+        decode(i, path, target=(size, size), policy="stretch")
+    profile.disable()
+    total = (time.process_time() - start) * 1e3 / len(paths)
+    own = {name: tt for (_, _, name), (_, _, tt, _, _) in pstats.Stats(profile).stats.items()}
+    jpeg = own.get("<method 'decode' of 'ImagingDecoder' objects>", 0) * 1e3 / len(paths)
+    resize = own.get("<method 'resize' of 'ImagingCore' objects>", 0) * 1e3 / len(paths)
+    print(
+        f"decoding profile, one thread: {total:.2f} ms of CPU per image: libjpeg {jpeg:.2f}, "
+        f"resize {resize:.2f}, the rest {total - jpeg - resize:.2f} (profiler overhead included)",
+        flush=True,
+    )
+    return total
+
+
 def baseline_function(model, preprocess):
     """The hand-written loop's step: preprocess, backbone, average pooling."""
     import tensorflow as tf
@@ -109,7 +137,7 @@ def compare(name, paths, batch_size, rounds):
         ).fit(pixels[:1])
     # The baseline runs the very same Keras model (same weights), so only the
     # way of calling it differs.
-    model = ours._network()[0].model
+    model = ours._weights().model
     step = baseline_function(model, preprocess_function(BACKBONES[name]) or (lambda x: x))
 
     def run_baseline():
@@ -137,9 +165,11 @@ def compare(name, paths, batch_size, rounds):
         f"{name:<20} batch {batch_size}: tf.function loop {median['baseline']:6.1f} images/s | "
         f"ours from arrays {median['arrays']:6.1f} ({median['arrays'] / median['baseline']:.2f}x) | "
         f"ours from JPEG files {median['files']:6.1f} ({median['files'] / median['baseline']:.2f}x) | "
-        f"Model.predict {median['predict']:6.1f} ({median['predict'] / median['baseline']:.2f}x)",
+        f"Model.predict {median['predict']:6.1f} ({median['predict'] / median['baseline']:.2f}x) | "
+        f"files / arrays {median['files'] / median['arrays']:.2f}",
         flush=True,
     )
+    return 1e3 / median["baseline"]
 
 
 PEAK_RSS_CODE = """
@@ -181,8 +211,16 @@ def main():
         f"{os.cpu_count()} CPUs; {args.images} images of 320x240 to 640x480 (JPEG), "
         f"resized to 224x224; median of {args.rounds} rounds"
     )
+    decode_ms = decode_profile(paths[: args.images], 224)
     for name in args.backbones.split(","):
-        compare(name, paths[: args.images], args.batch_size, args.rounds)
+        network_ms = compare(name, paths[: args.images], args.batch_size, args.rounds)
+        print(
+            f"  {name}: network {network_ms:.1f} ms per image on {os.cpu_count()} cores; decoding "
+            f"on those cores, files reach at most {network_ms / (network_ms + decode_ms / os.cpu_count()):.2f} "
+            f"(decoding spread evenly) to {network_ms / (network_ms + decode_ms):.2f} "
+            "(the network waiting for the core decoding took)",
+            flush=True,
+        )
     for n in (500, 2000):
         before, after = peak_rss(paths, n)
         print(

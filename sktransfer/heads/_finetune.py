@@ -9,6 +9,7 @@ from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
+from .._precision import PRECISIONS, build_in, loss_scaled, resolve_precision
 from .._source_models import SharesSourceModel
 from ..image._io import RESIZE_POLICIES
 from ._augmentation import MASKS, spectrogram_masks
@@ -111,6 +112,11 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
         Dense layers of the head between pooling and softmax.
     dropout : float in [0, 1), default=0.2
         Dropout before each dense layer of the head.
+    precision : {"float32", "bfloat16", "float16", "auto"}, default="float32"
+        The float type the backbone computes in, in training and prediction,
+        as in ``KerasImageFeatures``; the head and its softmax stay float32,
+        and float16 training scales the loss (``LossScaleOptimizer``) so that
+        small gradients do not vanish.
     n_jobs : int or None, default=None
         Threads that decode images (files are read in the background while
         the network runs); None means 1, -1 all cores.
@@ -129,6 +135,8 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
         As in ``DenseHeadClassifier``; ``history_`` spans both phases.
     n_trainable_backbone_weights_ : int
         Scalars of the backbone that the second phase trains.
+    precision_ : str
+        ``precision`` resolved ("auto" on the machine that fitted it).
 
     Examples
     --------
@@ -155,6 +163,7 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
         "augmentation": [tuple, list, None],
         "hidden_layer_sizes": [tuple, list],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "precision": [StrOptions(set(PRECISIONS))],
         "n_jobs": [Integral, None],
         "distribution": [None, StrOptions(set(DISTRIBUTIONS)), HasMethods(["scope", "run"])],
     }
@@ -172,6 +181,7 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
         augmentation=None,
         hidden_layer_sizes=(),
         dropout=0.2,
+        precision="float32",
         n_jobs=None,
         distribution=None,
         optimizer="adam",
@@ -209,6 +219,7 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
         self.augmentation = augmentation
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
+        self.precision = precision
         self.n_jobs = n_jobs
         self.distribution = distribution
 
@@ -272,14 +283,18 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
 
         spec, (height, width) = self._spec()
         weights = source_backbone(self.weights, spec, (height, width), type(self).__name__)
-        base = build_base(spec, weights or self.weights, (height, width))
+        self.precision_ = resolve_precision(self.precision)
+        base = build_in(
+            self.precision_, lambda: build_base(spec, weights or self.weights, (height, width))
+        )
         base.trainable = False
         inputs = keras.Input(shape=(height, width, 3))
         x = inputs
         for layer in self._augmentation_layers(height, width):
             x = layer(x)
         x = base(x, training=False)  # batch norm in inference mode, always
-        x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+        # The head, from the pooling on, computes in float32 whatever the backbone's precision.
+        x = keras.layers.GlobalAveragePooling2D(name="pool", dtype="float32")(x)
         for units in self.hidden_layer_sizes:
             x = keras.layers.Dropout(self.dropout)(x) if self.dropout else x
             x = keras.layers.Dense(units, activation="relu")(x)
@@ -316,6 +331,10 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
         return sum(int(np.prod(w.shape)) for w in base.trainable_weights)
 
     # -- training --------------------------------------------------------------------
+
+    def _compile_kwargs(self, learning_rate=None):
+        kwargs = super()._compile_kwargs(learning_rate)
+        return {**kwargs, "optimizer": loss_scaled(kwargs["optimizer"], self.precision_)}
 
     def _frozen_activations_reusable(self):
         """Whether a frozen backbone gives each image the same output every epoch."""

@@ -8,7 +8,9 @@ clones that a grid search makes share one network rather than rebuilding it
 per candidate. Inference runs through a compiled function (``tf.function``
 under the TensorFlow backend), several times faster than ``Model.predict``:
 one per input dtype (uint8, float32), traced once for a batch dimension of
-any size, so that no batch size retraces it and threads can share it.
+any size, so that no batch size retraces it and threads can share it. A
+network built in bfloat16 or float16 (``precision``) computes in it and
+gives float32 features all the same: the feature map is cast before pooling.
 """
 
 import collections
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
+
+from .._precision import build_in
 
 
 @dataclass(frozen=True)
@@ -212,7 +216,8 @@ class FeatureNetwork:
 
     Calling it with a batch of images, uint8 or float32 of shape
     ``(n, h, w, 3)`` holding raw pixels 0..255, gives float32 features of
-    shape ``(n, n_features)``.
+    shape ``(n, n_features)``, whatever ``precision`` (resolved: "float32",
+    "bfloat16" or "float16") the network computes in.
 
     Under the TensorFlow backend each input dtype has one ``tf.function``
     with a fixed input signature (any ``n``, the network's ``h, w``), traced
@@ -223,10 +228,13 @@ class FeatureNetwork:
 
     DTYPES = ("uint8", "float32")
 
-    def __init__(self, backbone, weights, input_size, layer, pooling, weight_values=None):
+    def __init__(
+        self, backbone, weights, input_size, layer, pooling, weight_values=None, precision="float32"
+    ):
         import keras
 
-        base = build_base(backbone, None if weight_values is not None else weights, input_size)
+        source = None if weight_values is not None else weights
+        base = build_in(precision, lambda: build_base(backbone, source, input_size))
         if layer is not None:
             names = [lay.name for lay in base.layers]
             if layer not in names:
@@ -268,7 +276,7 @@ class FeatureNetwork:
         x = ops.cast(x, "float32")
         if self._preprocess is not None:
             x = self._preprocess(x)
-        y = self.model(x, training=False)
+        y = ops.cast(self.model(x, training=False), "float32")
         if len(y.shape) == 4 and self.pooling == "mean":
             return ops.mean(y, axis=(1, 2))
         if len(y.shape) == 4 and self.pooling == "max":
@@ -339,15 +347,17 @@ _CACHE_LOCK = threading.Lock()
 CACHE_SIZE = 4
 
 
-def feature_network(backbone, weights, input_size, layer, pooling, embedded=None):
+def feature_network(
+    backbone, weights, input_size, layer, pooling, embedded=None, precision="float32"
+):
     """The shared :class:`FeatureNetwork` for these settings, built on first use.
 
     ``embedded``, a (sha256, weight arrays) pair, gives the weights instead of
-    ``weights``' source. The most recently used ``CACHE_SIZE`` networks stay
-    built.
+    ``weights``' source; ``precision`` is a resolved one. The most recently
+    used ``CACHE_SIZE`` networks stay built.
     """
     source = ("sha256", embedded[0]) if embedded is not None else _weights_key(weights)
-    key = (backbone.name, source, tuple(input_size), layer, pooling)
+    key = (backbone.name, source, tuple(input_size), layer, pooling, precision)
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
@@ -359,6 +369,7 @@ def feature_network(backbone, weights, input_size, layer, pooling, embedded=None
             layer,
             pooling,
             weight_values=None if embedded is None else embedded[1],
+            precision=precision,
         )
         _CACHE[key] = network
         while len(_CACHE) > CACHE_SIZE:
