@@ -101,6 +101,27 @@ def compiled_forward(model):
         return forward
 
 
+def read_op_determinism_setting():
+    """Have TensorFlow read ``TF_DETERMINISTIC_OPS`` before SciKeras changes it.
+
+    TensorFlow reads that variable once per process, the first time anything
+    asks whether op determinism is on. SciKeras sets it to ``"1"`` while it
+    builds or trains a network with a ``random_state``, so when that is the
+    first question, determinism stays on for the rest of the process, and a
+    later head with ``random_state=None`` fails with "Random ops require a seed
+    to be set when determinism is enabled". Asking first, outside SciKeras'
+    seeded steps, reads the user's own setting.
+
+    Examples
+    --------
+    >>> read_op_determinism_setting() in (True, False)
+    True
+    """
+    from tensorflow.python.framework import config
+
+    return config.is_op_determinism_enabled()
+
+
 class _KerasClassifierCore(ClassifierMixin, BaseEstimator):
     """SciKeras 0.13's ``KerasClassifier``, with ``ClassifierMixin`` before ``BaseEstimator``."""
 
@@ -160,6 +181,7 @@ class _KerasClassifierCore(ClassifierMixin, BaseEstimator):
 
     def initialize(self, X, y):
         """Build the network for ``(X, y)`` without training it; returns ``self``."""
+        read_op_determinism_setting()
         self.classes_ = None
         BaseWrapper.initialize(self, X, y)
         return self
@@ -173,12 +195,14 @@ class _KerasClassifierCore(ClassifierMixin, BaseEstimator):
         return weights if sample_weight is None else np.asarray(sample_weight) * weights
 
     def fit(self, X, y, sample_weight=None, **kwargs):
+        read_op_determinism_setting()
         self.classes_ = None
         sample_weight = self._class_weighted(y, sample_weight)
         BaseWrapper.fit(self, X, y, sample_weight=sample_weight, **kwargs)
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
+        read_op_determinism_setting()
         self.classes_ = classes if classes is not None else getattr(self, "classes_", None)
         sample_weight = self._class_weighted(y, sample_weight)
         BaseWrapper.partial_fit(self, X, y, sample_weight=sample_weight, **kwargs)

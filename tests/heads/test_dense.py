@@ -284,3 +284,19 @@ print(rss_mb() - start)
     assert result.returncode == 0, result.stderr
     growth = float(result.stdout.strip().splitlines()[-1])
     assert growth < 20, f"RSS grew by {growth:.1f} MB over 20 fits"
+
+
+def test_a_head_without_random_state_trains_after_a_seeded_one():
+    """SciKeras' seeded fit must not leave op determinism on for the rest of the process.
+
+    TensorFlow reads TF_DETERMINISTIC_OPS once, at its first question about
+    determinism; a new process makes the seeded fit ask first.
+    """
+    script = (
+        "import numpy as np; from sktransfer import DenseHeadClassifier;"
+        "X = np.random.default_rng(0).normal(size=(40, 4)); y = np.arange(40) % 2;"
+        "DenseHeadClassifier(hidden_layer_sizes=(4,), epochs=1, random_state=0).fit(X, y);"
+        "DenseHeadClassifier(hidden_layer_sizes=(4,), epochs=1).fit(X, y)"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
