@@ -10,7 +10,7 @@ laid over white, and EXIF orientation is honoured.
 
 import os
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -252,6 +252,10 @@ def iter_batches(
 ):
     """Decoded batches, in order, while later ones decode in background threads.
 
+    When a batch is needed before the threads have decoded it (the first
+    one, or any when decoding is slower than its consumer), the caller's
+    thread decodes the images of it that no thread has started, from its end.
+
     ``names``, if given, holds the index each item is called by in error
     messages (its position in the caller's input); by default its position
     in ``items``.
@@ -302,7 +306,23 @@ def iter_batches(
             if fast is not None:
                 pending.append((start, fast))
                 return
-        pending.append((start, [pool.submit(decode_or_message, i) for i in range(start, stop)]))
+        futures = [(i, pool.submit(decode_or_message, i)) for i in range(start, stop)]
+        pending.append((start, futures))
+
+    def decode_here(index):
+        done = Future()
+        try:
+            done.set_result(decode_or_message(index))
+        except ImageError as exc:
+            done.set_exception(exc)
+        return done
+
+    def results(futures):
+        # Rather than wait with a core to spare (the network is not running),
+        # decode the images no thread has started yet, from the batch's end
+        # while the threads work from its start; errors still come in order.
+        here = {i: decode_here(i) for i, future in reversed(futures) if future.cancel()}
+        return [here.get(i, future).result() for i, future in futures]
 
     try:
         queue = iter(starts)
@@ -318,6 +338,6 @@ def iter_batches(
             if isinstance(work, np.ndarray):
                 yield start, work, {}
             else:
-                yield (start, *assemble(start, [f.result() for f in work]))
+                yield (start, *assemble(start, results(work)))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

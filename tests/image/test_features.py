@@ -349,6 +349,44 @@ def test_memory_is_bounded_by_the_batch_not_by_the_number_of_images():
     assert seen == 1000
 
 
+def test_the_consumer_decodes_what_no_thread_has_started():
+    """A batch the threads are behind on is finished by the caller, from its end."""
+    import threading
+
+    main = threading.current_thread()
+    started, helped = threading.Event(), threading.Event()
+    decoded_by = {}
+
+    class Images:
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            decoded_by[i] = threading.current_thread() is main
+            if decoded_by[i]:
+                assert started.wait(timeout=10)
+                helped.set()
+            elif i == 0:  # the only thread is held on the first image
+                started.set()
+                assert helped.wait(timeout=10), "the caller waited instead of decoding"
+            return np.full((8, 8, 3), i, np.uint8)
+
+    ((start, batch, failures),) = iter_batches(
+        Images(), target=(8, 8), policy="stretch", batch_size=4, n_workers=1
+    )
+    assert start == 0 and not failures
+    np.testing.assert_array_equal(batch[:, 0, 0, 0], [0, 1, 2, 3])
+    assert decoded_by == {0: False, 1: True, 2: True, 3: True}
+
+
+def test_errors_come_in_order_whoever_decodes(image_files):
+    """Two bad files in a batch: the first one is named, as on any thread."""
+    paths = [image_files["rgb.png"], image_files["empty.jpg"], image_files["truncated.jpg"]]
+    for n_jobs in (1, 2):
+        with pytest.raises(ValueError, match=r"image 1 .*empty\.jpg.*the file is empty"):
+            lite0(n_jobs=n_jobs).fit(paths[:1]).transform(paths)
+
+
 # --- bad input -------------------------------------------------------------
 
 
