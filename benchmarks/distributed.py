@@ -254,7 +254,7 @@ def main():
     ray.data.DataContext.get_current().enable_progress_bars = False
     register_ray()
     peaks, stop = {}, threading.Event()
-    sampler = threading.Thread(target=sample_peak_rss, args=("BatchTransformer", peaks, stop))
+    sampler = threading.Thread(target=sample_peak_rss, args=("MapWorker", peaks, stop))
     sampler.start()
     print(f"ray.init: {time.perf_counter() - ray_started:.1f} s", flush=True)
     results["Ray"] = run_ray("(c) Ray Data, 2 actors, first execution", blob, paths, batch)
