@@ -5,7 +5,10 @@ dask array of features), but it gives a block of images' output the chunks
 of its input, so it cannot map a ``(n, height, width, channels)`` array or a
 bag of paths to ``(n, n_features)`` rows. These two functions can: the
 estimator enters the graph once (one key that every task depends on), so a
-worker receives and unpickles it once and its network is built once.
+worker receives and unpickles it once and its network is built once per
+computation. An estimator scattered beforehand (``client.scatter(fitted,
+broadcast=True)``) stays on the workers between computations, and so do the
+networks built on it: a job of many computations pays the build once.
 """
 
 import numpy as np
@@ -42,6 +45,29 @@ def _apply(estimator, method, part):
     return np.asarray(getattr(estimator, method)(part))
 
 
+def _is_future(estimator):
+    try:
+        from distributed import Future
+    except ImportError:  # dask without distributed: nothing can be scattered
+        return False
+    return isinstance(estimator, Future)
+
+
+def _shared(estimator, method, first):
+    """``(the estimator as the graph's one shared key, its output on the first item)``.
+
+    A scattered estimator (a ``distributed.Future``) computes that output on a
+    worker, whose network is then built already; any other is wrapped here
+    and computes it in this process.
+    """
+    import dask
+
+    if _is_future(estimator):
+        sample = estimator.client.submit(_apply, estimator, method, first, pure=False)
+        return estimator, sample.result()
+    return dask.delayed(estimator, pure=True), _apply(estimator, method, first)
+
+
 def _blocks(estimator, items, method, column):
     """Delayed outputs of every partition, their lengths, and one item's output."""
     import dask
@@ -49,8 +75,7 @@ def _blocks(estimator, items, method, column):
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     parts, lengths, first = _partitions(items, column)
-    sample = _apply(estimator, method, first)  # output shape and dtype, from one item
-    shared = dask.delayed(estimator, pure=True)
+    shared, sample = _shared(estimator, method, first)  # output shape and dtype, from one item
     outputs = [dask.delayed(_apply, pure=True)(shared, method, part) for part in parts]
     return outputs, lengths, sample
 
@@ -60,8 +85,11 @@ def dask_transform(estimator, items, *, method="transform", column=None):
 
     Parameters
     ----------
-    estimator : fitted estimator or pipeline
-        Taken whole to the workers (extractors pickle their weights by reference).
+    estimator : fitted estimator or pipeline, or a Future of one
+        Taken whole to the workers (extractors pickle their weights by
+        reference). Scatter it first (``client.scatter(fitted, broadcast=True)``)
+        to keep it, and the networks built on it, on the workers from one
+        computation to the next.
     items : dask Bag, DataFrame, Series or Array
         A bag or series of items (paths, clips, texts), a DataFrame with a
         ``column`` of them, or an array of images (split along its first axis).
@@ -145,8 +173,9 @@ def dask_to_parquet(estimator, items, path, *, method="transform", column=None, 
     outputs, lengths, sample = _blocks(estimator, items, method, column)
     width = int(np.prod(sample.shape[1:], dtype=int))
     columns = [f"output_{i}" for i in range(width)]
-    if method == "transform" and hasattr(estimator, "get_feature_names_out"):
-        columns = [str(name) for name in estimator.get_feature_names_out()]
+    fitted = estimator.result() if _is_future(estimator) else estimator
+    if method == "transform" and hasattr(fitted, "get_feature_names_out"):
+        columns = [str(name) for name in fitted.get_feature_names_out()]
     meta = _frame(sample[:0], columns, None)
     frames = [dask.delayed(_frame)(output, columns, None) for output in outputs]
     dd.from_delayed(frames, meta=meta, verify_meta=False).to_parquet(path, **to_parquet)

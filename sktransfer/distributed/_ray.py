@@ -31,12 +31,19 @@ class BatchTransformer:
     >>> sorted(batch), batch["features"].shape
     (['features', 'id'], (3, 193))
 
-    With Ray Data (a local runtime here; ``ray.init(address=...)`` on a cluster)::
+    With Ray Data (a local runtime here; ``ray.init(address=...)`` on a cluster),
+    in batches of the extractor's ``batch_size``, one actor per core, and one
+    TensorFlow thread per actor (``TF_NUM_INTRAOP_THREADS=1`` and
+    ``TF_NUM_INTEROP_THREADS=1`` in ``ray.init``'s ``runtime_env``)::
 
         features = ray.data.from_items([{"item": path} for path in paths]).map_batches(
             BatchTransformer, fn_constructor_kwargs={"estimator": fitted},
-            batch_size=64, compute=ray.data.ActorPoolStrategy(size=4), batch_format="numpy",
+            batch_size=32, compute=ray.data.ActorPoolStrategy(size=4), batch_format="numpy",
         )
+
+    Ray Data starts a new actor pool for each execution of a dataset (each
+    actor imports TensorFlow, unpickles the estimator and builds its network),
+    so give one execution the whole collection rather than many small ones.
     """
 
     def __init__(self, estimator, *, column="item", method="transform", output="features"):

@@ -134,3 +134,17 @@ def test_a_worker_killed_mid_extraction_leaves_every_row_right(client, spoken_wo
     np.testing.assert_allclose(again, expected, rtol=1e-5, atol=1e-6)
     assert cache.misses == misses  # this process read every row
     assert cache.stats()["rows"] == len(paths)
+
+
+def test_a_scattered_extractor_serves_several_computations(client, spoken_words, tmp_path):
+    paths = spoken_words[0][:12]
+    extractor = AudioSpectralFeatures().fit(paths)
+    scattered = client.scatter(extractor, broadcast=True)
+    expected = extractor.transform(paths)
+    for npartitions in (2, 3):
+        rows = dask_transform(scattered, db.from_sequence(paths, npartitions=npartitions))
+        np.testing.assert_allclose(rows.compute(), expected, rtol=1e-5, atol=1e-6)
+    bag = db.from_sequence(paths, npartitions=2)
+    columns = dask_to_parquet(scattered, bag, str(tmp_path / "features"))
+    assert columns == list(extractor.get_feature_names_out())
+    np.testing.assert_allclose(pd.read_parquet(tmp_path / "features"), expected, rtol=1e-5)
