@@ -20,9 +20,6 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-MODEL_FILE_MARK = b"sktransfer-model"
-"""The metadata's ``format`` value, which the first bytes of every model file hold."""
-
 
 def is_model_file(value):
     """Whether ``value`` is the path of a file that ``sktransfer fit`` (``save_model``) wrote.
@@ -34,8 +31,10 @@ def is_model_file(value):
     """
     if not isinstance(value, (str, os.PathLike)) or not os.path.isfile(value):
         return False
+    from .cli._model_file import FORMAT  # the metadata's format, in every model file's first bytes
+
     with open(value, "rb") as stream:
-        return MODEL_FILE_MARK in stream.read(512)
+        return FORMAT.encode() in stream.read(512)
 
 
 def is_source_model(value):
