@@ -8,11 +8,12 @@ slides along each row; each step replaces the outgoing value with the incoming
 one and shifts it into place, instead of re-selecting from scratch.
 """
 
-import numba
 import numpy as np
 
+from .._numba_cache import cached_njit
 
-@numba.njit(cache=True, nogil=True)
+
+@cached_njit
 def _reflect_index(i, n):
     """Index ``i`` folded into ``[0, n)`` like ndimage's ``mode="reflect"``."""
     period = 2 * n
@@ -22,7 +23,7 @@ def _reflect_index(i, n):
     return i
 
 
-@numba.njit(cache=True, nogil=True)
+@cached_njit
 def _median_filter_rows(x, size, out):
     n_rows, n = x.shape
     half = size // 2

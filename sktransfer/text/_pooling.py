@@ -6,10 +6,10 @@ documents one after another) and ``lengths`` (tokens per document), as
 over documents or tokens in Python (max pooling is a compiled loop).
 """
 
-import numba
 import numpy as np
 from scipy import sparse
 
+from .._numba_cache import cached_njit
 from ._io import OOV
 
 POOLINGS = ("mean", "max", "mean+max", "tfidf")
@@ -48,7 +48,7 @@ def _weighted_mean(documents, words, indptr, table, weights):
     return (terms @ table) / totals.astype(table.dtype)[:, None]
 
 
-@numba.njit(cache=True, nogil=True)
+@cached_njit
 def _max(words, indptr, table):
     """Element-wise maximum of ``table[words]`` per document; zeros for empty documents."""
     n_columns = table.shape[1]

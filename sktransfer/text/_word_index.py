@@ -11,9 +11,9 @@ object per token.
 
 import functools
 
-import numba
 import numpy as np
 
+from .._numba_cache import cached_njit
 from ._io import OOV, TOKEN_PATTERN
 
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)
@@ -36,7 +36,7 @@ def code_points(text):
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-@numba.njit(cache=True, nogil=True)
+@cached_njit
 def _hash(chars, start, stop):
     """FNV-1a over ``chars[start:stop]``."""
     value = FNV_OFFSET
@@ -45,7 +45,7 @@ def _hash(chars, start, stop):
     return value
 
 
-@numba.njit(cache=True, nogil=True)
+@cached_njit
 def _build_slots(chars, offsets, n_slots):
     slots = np.full(n_slots, -1, dtype=np.int32)
     for word in range(len(offsets) - 1):
@@ -56,7 +56,7 @@ def _build_slots(chars, offsets, n_slots):
     return slots
 
 
-@numba.njit(cache=True, nogil=True)
+@cached_njit
 def _find(text, start, stop, value, chars, offsets, slots):
     """Row of the vocabulary word equal to ``text[start:stop]`` (hash ``value``), or -1."""
     mask = len(slots) - 1
@@ -78,7 +78,7 @@ def _find(text, start, stop, value, chars, offsets, slots):
         slot = (slot + 1) & mask
 
 
-@numba.njit(cache=True, nogil=True)
+@cached_njit
 def _tokenize_lookup(
     text, starts, stops, is_word, chars, offsets, slots, first_id, oov, ids, lengths
 ):

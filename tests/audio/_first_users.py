@@ -1,0 +1,67 @@
+"""Independent processes that use the audio path for the first time, all at once.
+
+Run by tests/audio/test_first_use.py in spawned processes that share a fresh,
+empty numba cache (``NUMBA_CACHE_DIR``). Each process first compiles a
+different number of throwaway numba functions (as any program that used numba
+before would), so that processes compiling the same function give its machine
+code different symbol names, then waits at a barrier and imports and runs
+sktransfer's audio features: the moment every process compiles librosa's and
+sktransfer's cached numba functions.
+"""
+
+import numpy as np
+
+BARRIER_TIMEOUT = 600
+"""Seconds a process waits for its siblings at the barrier before failing (only when one died)."""
+
+
+def compile_throwaway_functions(n):
+    """Compile ``n`` uncached numba functions, advancing this process's symbol counter."""
+    import numba
+
+    for i in range(n):
+        numba.njit(lambda x, i=i: x * 2 + i)(1.0)
+
+
+def features(paths):
+    """The 193 spectral features of ``paths``, shape (len(paths), 193)."""
+    from sktransfer import AudioSpectralFeatures
+
+    return AudioSpectralFeatures().fit_transform(paths)
+
+
+def plain_user(barrier, n_throwaway, paths, out):
+    """A script that computes the features of a few clips and saves them to ``out``."""
+    compile_throwaway_functions(n_throwaway)
+    barrier.wait(BARRIER_TIMEOUT)
+    np.save(out, features(paths))
+
+
+def grid_search_user(barrier, n_throwaway, paths, labels):
+    """A loky grid search (2 workers) over a features + logistic regression pipeline."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+
+    compile_throwaway_functions(n_throwaway)
+    barrier.wait(BARRIER_TIMEOUT)
+    from sktransfer import AudioSpectralFeatures
+
+    model = make_pipeline(AudioSpectralFeatures(), LogisticRegression())
+    search = GridSearchCV(model, {"logisticregression__C": [0.1, 1.0]}, cv=2, n_jobs=2)
+    search.fit(paths, labels)
+
+
+def dask_user(barrier, n_throwaway, paths):
+    """A Dask LocalCluster whose worker process computes the features."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        client.submit(compile_throwaway_functions, n_throwaway).result()
+        barrier.wait(BARRIER_TIMEOUT)
+        client.submit(features, paths).result()
