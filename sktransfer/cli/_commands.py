@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from .. import __version__
-from ._quiet import start_keras
+from ._quiet import quiet_tensorflow
 
 HOLDOUT_FRACTION = 0.2
 """Share of the examples that ``fit`` holds out to measure the model, without ``--cv``."""
@@ -438,6 +438,9 @@ def _fit(args):
     for step in ("spectrogram", "features"):  # the model file names no folder of this host
         if step in pipeline.named_steps:
             pipeline.set_params(**{f"{step}__cache": None})
+    # The saved model predicts silently (a server's log gets no bar per batch);
+    # predict and evaluate turn the extractor's bar on again unless --quiet.
+    pipeline.set_params(**{name: 0 for name in pipeline.get_params() if name.endswith("verbose")})
     model_path = save_model(args.out, pipeline, modality=data.modality)
     summary = classification_summary(y_true, y_pred, classes)
     head = pipeline.named_steps["head"]
@@ -601,8 +604,11 @@ def main(argv=None):
     _add_evaluate_parser(commands)
     _add_serve_parser(commands)
     args = parser.parse_args(argv)
-    start_keras()  # first, to keep TensorFlow's start-up lines out
+    with quiet_tensorflow():  # first, to keep TensorFlow's known harmless lines out
+        return _run(args)
 
+
+def _run(args):
     if args.command == "demo":
         from ..demo import run_demo
 

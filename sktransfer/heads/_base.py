@@ -18,8 +18,10 @@ prediction through one compiled forward function per fitted network (see
 """
 
 import contextlib
+import inspect
 import math
 import threading
+import warnings
 import weakref
 from numbers import Integral, Real
 
@@ -285,6 +287,35 @@ class SklearnKerasClassifier(_KerasClassifierCore):
     def _check_parameter_values(self):
         """What ``_parameter_constraints`` cannot express; run in ``fit`` after them."""
 
+    def _changed(self, name):
+        """Whether parameter ``name`` differs from its default."""
+        default = inspect.signature(type(self).__init__).parameters[name].default
+        return getattr(self, name) != default
+
+    def _inert_parameters(self):
+        """``(parameter, reason)`` for each parameter the others keep from taking effect.
+
+        Only parameters the user set (not at their default) are listed, except
+        where the parameter's whole point is lost.
+        """
+        if self.early_stopping:
+            return []
+        return [
+            (name, "early_stopping=False trains on all the data, without a dev split")
+            for name in ("validation_fraction", "patience")
+            if self._changed(name)
+        ]
+
+    def _warn_inert_parameters(self):
+        inert = self._inert_parameters()
+        if inert:
+            warnings.warn(
+                f"{type(self).__name__}: "
+                + "; ".join(f"{name} has no effect: {reason}" for name, reason in inert),
+                UserWarning,
+                stacklevel=4,
+            )
+
     def _training_scope(self):
         """The context the network is built and trained in (a ``tf.distribute`` scope)."""
         return contextlib.nullcontext()
@@ -308,6 +339,7 @@ class SklearnKerasClassifier(_KerasClassifierCore):
         self
         """
         self._check_parameter_values()
+        self._warn_inert_parameters()
         with self._training_scope():
             return super().fit(X, y, sample_weight=sample_weight, **kwargs)
 
@@ -316,6 +348,7 @@ class SklearnKerasClassifier(_KerasClassifierCore):
         """Train for one more epoch, building the network on the first call; returns ``self``."""
         if not getattr(self, "initialized_", False):
             self._check_parameter_values()
+            self._warn_inert_parameters()
         with self._training_scope():
             return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, **kwargs)
 

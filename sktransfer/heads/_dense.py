@@ -147,6 +147,16 @@ class DenseHeadClassifier(SharesSourceModel, SklearnKerasClassifier):
     def _check_parameter_values(self):
         check_layer_sizes(self.hidden_layer_sizes)
 
+    def _inert_parameters(self):
+        inert = super()._inert_parameters()
+        if not len(self.hidden_layer_sizes):
+            inert += [
+                (name, "hidden_layer_sizes=() has no hidden layer for it to act on")
+                for name in ("dropout", "activation", "batch_norm")
+                if self._changed(name)
+            ]
+        return inert
+
     def _build_network(self, meta):
         inputs = keras.Input(shape=meta["X_shape_"][1:])
         x = keras.layers.Flatten()(inputs) if len(meta["X_shape_"]) > 2 else inputs

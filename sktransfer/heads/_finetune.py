@@ -233,6 +233,26 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
     def _training_scope(self):
         return distribution_scope(self.distribution)
 
+    def _inert_parameters(self):
+        inert = super()._inert_parameters()
+        if self.trainable_layers == "all" or self.trainable_layers > 0:
+            if self.epochs <= self.freeze_epochs:
+                inert.append(
+                    (
+                        "trainable_layers",
+                        f"with freeze_epochs={self.freeze_epochs} and epochs={self.epochs} every "
+                        "epoch is warm-up with the backbone frozen; raise epochs above "
+                        "freeze_epochs or lower freeze_epochs",
+                    )
+                )
+        else:
+            inert += [
+                (name, "trainable_layers=0 keeps the backbone frozen for every epoch")
+                for name in ("freeze_epochs", "lr_mult")
+                if self._changed(name)
+            ]
+        return inert
+
     def _check_parameter_values(self):
         self._spec()  # a known backbone, and an input size it accepts
         unknown = set(self.augmentation or ()) - set(AUGMENTATIONS)

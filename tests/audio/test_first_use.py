@@ -12,9 +12,7 @@ from ..conftest import SR, tone
 from . import _first_users as users
 
 
-def test_processes_starting_together_leave_a_cache_every_later_process_loads(
-    tmp_path, monkeypatch
-):
+def test_processes_starting_together_leave_a_cache_every_later_process_loads(tmp_path, monkeypatch):
     cache = tmp_path / "numba-cache"
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(cache))  # empty: every process compiles
     paths = []
