@@ -15,6 +15,8 @@ import os
 import uuid
 from pathlib import Path
 
+from ._extras import import_extra
+
 
 def _temporary_name(name):
     head, _, tail = name.rpartition("/")
@@ -128,10 +130,16 @@ class FsspecStore:
     _ATOMIC_UPLOADS = {"s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "memory"}
 
     def __init__(self, url, storage_options):
-        import fsspec
-
+        needed_by = f"a FeatureCache at {url!r}"
+        fsspec = import_extra("fsspec", "s3", needed_by)
         self.url = url
-        self.fs, self.root = fsspec.core.url_to_fs(url, **(storage_options or {}))
+        try:
+            self.fs, self.root = fsspec.core.url_to_fs(url, **(storage_options or {}))
+        except ImportError as exc:  # the protocol's file system package
+            if url.split("://")[0] not in ("s3", "s3a"):
+                raise
+            import_extra(exc.name or "s3fs", "s3", needed_by)
+            raise
         self.root = self.root.rstrip("/")
 
     def _path(self, name):

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from .. import __version__
+from .._extras import MissingExtraError
 from ._quiet import quiet_tensorflow
 
 HOLDOUT_FRACTION = 0.2
@@ -617,7 +618,7 @@ def _run(args):
     run = {"fit": _fit, "predict": _predict, "evaluate": _evaluate, "serve": _serve}[args.command]
     try:
         run(args)
-    except (ValueError, OSError) as exc:  # the user's data or files, named in the message
+    except (ValueError, OSError, MissingExtraError) as exc:  # named in the message
         print(f"sktransfer {args.command}: error: {exc}", file=sys.stderr)
         return 1
     return 0

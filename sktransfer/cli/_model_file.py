@@ -109,7 +109,7 @@ def save_model(path, pipeline, *, modality):
         "sktransfer_version": __version__,
         "modality": modality,
         "classes": [str(c) for c in pipeline.classes_],
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,11 +13,14 @@ networks built on it: a job of many computations pays the build once.
 
 import numpy as np
 
+from .._extras import import_extra
+
 METHODS = ("transform", "predict", "predict_proba", "decision_function")
 
 
 def _partitions(items, column):
     """``(delayed partitions of items, their lengths or NaN, one item's collection)``."""
+    import_extra("dask.dataframe", "dask", "sktransfer's Dask helpers")
     import dask.array as da
     import dask.bag as db
     import dask.dataframe as dd

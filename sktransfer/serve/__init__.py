@@ -6,8 +6,13 @@ multipart uploads, or texts as JSON; concurrent requests share forward passes
 ``GET /metadata`` describes it. See ``docs/serving.md``.
 """
 
-from ._app import create_app
-from ._model import ServedModel
+from .._extras import import_extra
+
+for _module in ("starlette", "uvicorn", "multipart"):
+    import_extra(_module, "serve", "sktransfer serve")
+
+from ._app import create_app  # noqa: E402
+from ._model import ServedModel  # noqa: E402
 
 __all__ = ["ServedModel", "create_app", "run_server"]
 

