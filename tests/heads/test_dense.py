@@ -300,3 +300,23 @@ def test_a_head_without_random_state_trains_after_a_seeded_one():
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_heads_fitted_one_after_another_do_not_retrace():
+    # Different sizes (last batches of other shapes), each head predicting once.
+    import logging
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("tensorflow")
+    logger.addHandler(handler)
+    rng = np.random.default_rng(0)
+    try:
+        for n in (40, 50, 60, 70, 80, 90):
+            X = rng.normal(size=(n, 8)).astype(np.float32)
+            y = np.arange(n) % 3
+            DenseHeadClassifier(epochs=2, random_state=0).fit(X, y).predict(X[:7])
+    finally:
+        logger.removeHandler(handler)
+    assert [r.getMessage() for r in records if "retracing" in r.getMessage()] == []
