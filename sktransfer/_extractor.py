@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from ._cache_keys import hash_parts, item_digest, module_versions, settings_digest
+from .cache._keys import hash_parts, item_digest, module_versions, settings_digest
 from ._items import as_items, check_items, describe_item
 from .cache import FeatureCache
 

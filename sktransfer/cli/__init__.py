@@ -6,6 +6,6 @@ saves. See ``docs/cli.md``.
 """
 
 from ._commands import main
-from ._model_file import ModelFileError, SavedModel, load_model, save_model
+from .._model_file import ModelFileError, SavedModel, load_model, save_model
 
 __all__ = ["ModelFileError", "SavedModel", "load_model", "main", "save_model"]

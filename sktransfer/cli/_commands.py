@@ -408,7 +408,7 @@ def _fit(args):
     import numpy as np
 
     from ._labelled_data import check_enough_examples, read_labelled_data
-    from ._model_file import save_model
+    from .._model_file import save_model
     from ._report import classification_summary, jsonable_parameters, write_report
 
     if args.cv is not None and args.cv < 2:
@@ -514,7 +514,7 @@ def _predict(args):
     import numpy as np
 
     from ._labelled_data import collect_inputs
-    from ._model_file import load_model
+    from .._model_file import load_model
 
     saved = load_model(args.model)
     items, names = collect_inputs(args.inputs, saved.modality)
@@ -549,7 +549,7 @@ def _evaluate(args):
 
     from ..plots import plot_confusion_matrix
     from ._labelled_data import read_labelled_data
-    from ._model_file import load_model
+    from .._model_file import load_model
     from ._report import classification_summary, format_summary
 
     saved = load_model(args.model)

@@ -34,7 +34,7 @@ from sklearn.utils import ClassifierTags
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import column_or_1d
 
-from ._shared_training import compile_model, fit_through_shared_trainer
+from .._keras._shared_training import compile_model, fit_through_shared_trainer
 
 # Members that are not taken over: the retired tag API, what Python or
 # scikit-learn's metadata routing generates per class, and the methods that call

@@ -23,7 +23,7 @@ from numbers import Integral
 
 import numpy as np
 
-from .._precision import build_in
+from .._keras._precision import build_in
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from PIL import Image
 from sklearn.dummy import DummyClassifier
 
 from sktransfer.cli import main
-from sktransfer.cli._model_file import load_model, save_model
+from sktransfer._model_file import load_model, save_model
 from sktransfer.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
 
 
