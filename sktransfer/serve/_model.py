@@ -18,9 +18,9 @@ import joblib
 import numpy as np
 
 from .. import __version__
-from ..cache._keys import file_digest
 from .._modalities import MODALITIES
 from .._model_file import ModelFileError, check_version, read_metadata
+from ..cache._keys import file_digest
 
 
 def modality_of_pipeline(pipeline):
