@@ -15,7 +15,7 @@ import os
 import uuid
 from pathlib import Path
 
-from ._extras import import_extra
+from .._extras import import_extra
 
 
 def _temporary_name(name):
