@@ -6,7 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-python=${PYTHON:-python3}
+# The set-up's interpreter has pip; the new environment gets none of its packages.
+default_python=python3
+[ -x .venv/bin/python ] && default_python=$PWD/.venv/bin/python
+python=${PYTHON:-$default_python}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$python" -m pip wheel -q --no-deps -w "$work/dist" .
