@@ -28,11 +28,13 @@ LAYERS = [
         "core",
         {
             "_extractor",
+            "_extras",
             "_items",
             "_json",
             "_keras",
             "_modalities",
             "_model_file",
+            "_numba_cache",
             "_source_models",
             "cache",
             "datasets",

@@ -8,7 +8,7 @@ multipart uploads, or texts as JSON; concurrent requests share forward passes
 
 from .._extras import import_extra
 
-for _module in ("starlette", "uvicorn", "multipart"):
+for _module in ("starlette", "uvicorn", "python_multipart"):
     import_extra(_module, "serve", "sktransfer serve")
 
 from ._app import create_app  # noqa: E402
