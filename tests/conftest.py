@@ -12,6 +12,26 @@ from sktransfer.datasets import make_spoken_words
 SR = 22050
 
 
+@pytest.fixture
+def counting():
+    """``counting(Extractor)``: a subclass that counts the items reaching its ``_extract``.
+
+    The count (``extracted``, a class attribute, so clones share it) starts at 0
+    in every test. Rows are cached under the parent class's name, so a counting
+    extractor shares the parent's rows.
+    """
+
+    def subclass(extractor_class):
+        def _extract(self, items, indices, *args):
+            type(self).extracted += len(indices)
+            return extractor_class._extract(self, items, indices, *args)
+
+        name = f"Counting{extractor_class.__name__}"
+        return type(name, (extractor_class,), {"extracted": 0, "_extract": _extract})
+
+    return subclass
+
+
 @pytest.fixture(scope="session")
 def spoken_words(tmp_path_factory):
     """48 real spoken words: 4 words x 6 voices x 2 speeds, synthesized by espeak-ng."""
