@@ -6,10 +6,36 @@ import pytest
 import soundfile as sf
 from moto.server import ThreadedMotoServer
 
-from sktransfer import AudioSpectralFeatures
+from sktransfer import AudioSpectralFeatures, FeatureCache
 from sktransfer.datasets import make_spoken_words
 
 SR = 22050
+
+
+@pytest.fixture
+def row_keys(monkeypatch):
+    """``row_keys(extractor, items)``: the feature cache keys ``extractor.transform`` gives ``items``.
+
+    Nothing is looked up or computed; ``extractor`` must have a cache.
+    """
+
+    class Recorded(Exception):
+        pass
+
+    def keys_of(extractor, items):
+        seen = []
+
+        def record(cache, keys, compute):
+            seen.append(keys)
+            raise Recorded
+
+        with monkeypatch.context() as patched:
+            patched.setattr(FeatureCache, "_rows_for", record)
+            with pytest.raises(Recorded):
+                extractor.transform(items)
+        return seen[0]
+
+    return keys_of
 
 
 @pytest.fixture
