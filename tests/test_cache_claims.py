@@ -78,8 +78,10 @@ def test_a_live_claim_is_waited_for_and_its_rows_read(tmp_path, monkeypatch):
     def recording_acquire(self, key, take_over):
         outcome = acquire(self, key, take_over)
         refused.append(outcome is False)
-        if len(refused) == len(keys) and all(refused):
-            all_refused.set()  # this process found every row claimed: it waits now
+        if refused.count(True) == 2 * len(keys):
+            # Every row found claimed, then the live claims respected on the
+            # first look again: the other worker may finish now.
+            all_refused.set()
         return outcome
 
     monkeypatch.setattr(FeatureCache, "_acquire", recording_acquire)
@@ -93,6 +95,7 @@ def test_a_live_claim_is_waited_for_and_its_rows_read(tmp_path, monkeypatch):
     finisher = threading.Thread(target=other_worker_finishes)
     finisher.start()
     out = extractor.transform(CLIPS)
+    all_refused.set()  # (in case this process did not wait)
     finisher.join()
     np.testing.assert_array_equal(out, expected)
     assert (cache.hits, cache.misses) == (4, 0)
