@@ -5,6 +5,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 from moto.server import ThreadedMotoServer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from sktransfer import AudioSpectralFeatures, FeatureCache
 from sktransfer.datasets import make_spoken_words
@@ -68,6 +72,30 @@ def spoken_words(tmp_path_factory):
         speeds=(120, 170),
     )
     return paths, labels
+
+
+@pytest.fixture(scope="session")
+def clips36(spoken_words):
+    """36 of the spoken words (9 of each word) and their labels: the grid searches' data."""
+    return spoken_words[0][:36], spoken_words[1][:36]
+
+
+@pytest.fixture(scope="session")
+def clip_search():
+    """``clip_search(cache, **params)``: a 3-fold grid search of 3 candidates over spectral features.
+
+    3 folds x 3 candidates (each a training and a held-out pass) and the refit:
+    10 passes over the clips, each clip extracted once when ``cache`` works.
+    ``params`` go to ``GridSearchCV`` (``n_jobs``).
+    """
+
+    def search(cache, **params):
+        pipeline = make_pipeline(
+            AudioSpectralFeatures(cache=cache), StandardScaler(), LogisticRegression(max_iter=500)
+        )
+        return GridSearchCV(pipeline, {"logisticregression__C": [0.1, 1.0, 10.0]}, cv=3, **params)
+
+    return search
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,6 @@ import time
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from sktransfer import AudioSpectralFeatures
 from sktransfer.cache import FeatureCache
@@ -101,17 +97,12 @@ def test_a_live_claim_is_waited_for_and_its_rows_read(tmp_path, monkeypatch):
     assert (cache.hits, cache.misses) == (4, 0)
 
 
-def test_grid_search_with_two_processes_extracts_each_clip_once(spoken_words, tmp_path):
-    paths, labels = spoken_words[0][:36], spoken_words[1][:36]
+def test_grid_search_with_two_processes_extracts_each_clip_once(clips36, clip_search, tmp_path):
+    paths, labels = clips36
     cache = FeatureCache(tmp_path)
-    pipeline = make_pipeline(
-        AudioSpectralFeatures(cache=cache), StandardScaler(), LogisticRegression(max_iter=500)
-    )
-    grid = GridSearchCV(pipeline, {"logisticregression__C": [0.1, 1.0, 10.0]}, cv=3, n_jobs=2)
-    grid.fit(paths, labels)
+    clip_search(cache, n_jobs=2).fit(paths, labels)
     stats = cache.stats()
     assert stats["misses"] == len(paths)  # 1.00 extraction per clip, across processes
-    # 3 folds x 3 candidates (training and held-out part) and the refit: 10 passes.
     assert stats["hits"] + stats["misses"] == 10 * len(paths)
 
 

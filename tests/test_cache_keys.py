@@ -70,9 +70,7 @@ def cache(tmp_path):
 @pytest.fixture(scope="module")
 def image_base(tmp_path_factory):
     cache = FeatureCache(tmp_path_factory.mktemp("image-keys"))
-    return KerasImageFeatures(backbone="efficientnet_lite0", input_size=32, cache=cache).fit(
-        IMAGES
-    )
+    return KerasImageFeatures(backbone="efficientnet_lite0", input_size=32, cache=cache).fit(IMAGES)
 
 
 @pytest.mark.parametrize(
