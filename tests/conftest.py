@@ -86,14 +86,15 @@ def clip_search():
 
     3 folds x 3 candidates (each a training and a held-out pass) and the refit:
     10 passes over the clips, each clip extracted once when ``cache`` works.
-    ``params`` go to ``GridSearchCV`` (``n_jobs``).
+    ``params`` go to ``GridSearchCV`` (``n_jobs``); a failed fit raises, never a NaN score.
     """
 
     def search(cache, **params):
         pipeline = make_pipeline(
             AudioSpectralFeatures(cache=cache), StandardScaler(), LogisticRegression(max_iter=500)
         )
-        return GridSearchCV(pipeline, {"logisticregression__C": [0.1, 1.0, 10.0]}, cv=3, **params)
+        grid = {"logisticregression__C": [0.1, 1.0, 10.0]}
+        return GridSearchCV(pipeline, grid, cv=3, error_score="raise", **params)
 
     return search
 
