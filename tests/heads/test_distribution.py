@@ -21,8 +21,8 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 
 from sktransfer import FineTuneImageClassifier
 from sktransfer.datasets import load_fashion_mnist
-from sktransfer.heads import _shared_training
-from sktransfer.heads._distribution import as_strategy
+from sktransfer._keras import _shared_training
+from sktransfer._keras._distribution import as_strategy
 
 
 def placement(model):

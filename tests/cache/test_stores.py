@@ -14,8 +14,8 @@ import s3fs
 from fsspec.implementations.memory import MemoryFileSystem
 
 from sktransfer import AudioSpectralFeatures
-from sktransfer._cache_store import FsspecStore, LocalStore
 from sktransfer.cache import FeatureCache
+from sktransfer.cache._store import FsspecStore, LocalStore
 
 CLIPS = list(np.random.default_rng(0).standard_normal((6, 4096)).astype(np.float32))
 
