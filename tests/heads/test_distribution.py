@@ -66,6 +66,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.timeout(1200)  # two fine-tunings in a fresh process: 100-260 s on 2 busy cores
 def test_mirrored_training_on_two_devices_matches_one_device():
     result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
