@@ -5,11 +5,61 @@ import numpy as np
 import pytest
 import soundfile as sf
 from moto.server import ThreadedMotoServer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from sktransfer import AudioSpectralFeatures
+from sktransfer import AudioSpectralFeatures, FeatureCache
 from sktransfer.datasets import make_spoken_words
 
 SR = 22050
+
+
+@pytest.fixture
+def row_keys(monkeypatch):
+    """``row_keys(extractor, items)``: the feature cache keys ``extractor.transform`` gives ``items``.
+
+    Nothing is looked up or computed; ``extractor`` must have a cache.
+    """
+
+    class Recorded(Exception):
+        pass
+
+    def keys_of(extractor, items):
+        seen = []
+
+        def record(cache, keys, compute):
+            seen.append(keys)
+            raise Recorded
+
+        with monkeypatch.context() as patched:
+            patched.setattr(FeatureCache, "_rows_for", record)
+            with pytest.raises(Recorded):
+                extractor.transform(items)
+        return seen[0]
+
+    return keys_of
+
+
+@pytest.fixture
+def counting():
+    """``counting(Extractor)``: a subclass that counts the items reaching its ``_extract``.
+
+    The count (``extracted``, a class attribute, so clones share it) starts at 0
+    in every test. Rows are cached under the parent class's name, so a counting
+    extractor shares the parent's rows.
+    """
+
+    def subclass(extractor_class):
+        def _extract(self, items, indices, *args):
+            type(self).extracted += len(indices)
+            return extractor_class._extract(self, items, indices, *args)
+
+        name = f"Counting{extractor_class.__name__}"
+        return type(name, (extractor_class,), {"extracted": 0, "_extract": _extract})
+
+    return subclass
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +72,31 @@ def spoken_words(tmp_path_factory):
         speeds=(120, 170),
     )
     return paths, labels
+
+
+@pytest.fixture(scope="session")
+def clips36(spoken_words):
+    """36 of the spoken words (9 of each word) and their labels: the grid searches' data."""
+    return spoken_words[0][:36], spoken_words[1][:36]
+
+
+@pytest.fixture(scope="session")
+def clip_search():
+    """``clip_search(cache, **params)``: a 3-fold grid search of 3 candidates over spectral features.
+
+    3 folds x 3 candidates (each a training and a held-out pass) and the refit:
+    10 passes over the clips, each clip extracted once when ``cache`` works.
+    ``params`` go to ``GridSearchCV`` (``n_jobs``); a failed fit raises, never a NaN score.
+    """
+
+    def search(cache, **params):
+        pipeline = make_pipeline(
+            AudioSpectralFeatures(cache=cache), StandardScaler(), LogisticRegression(max_iter=500)
+        )
+        grid = {"logisticregression__C": [0.1, 1.0, 10.0]}
+        return GridSearchCV(pipeline, grid, cv=3, error_score="raise", **params)
+
+    return search
 
 
 @pytest.fixture(scope="session")

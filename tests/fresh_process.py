@@ -20,6 +20,20 @@ def call_in_fresh_process(estimator, method, X, tmp_path):
 
 def call_saved_in_fresh_process(saved, method, X, tmp_path):
     """``getattr(joblib.load(saved), method)(X)`` computed in a new Python process."""
+    result, out = _run_saved(saved, method, X, tmp_path)
+    assert result.returncode == 0, result.stderr
+    return np.load(out)
+
+
+def error_in_fresh_process(saved, method, X, tmp_path):
+    """The last line of the traceback of ``getattr(joblib.load(saved), method)(X)``, which
+    must fail, in a new Python process: the exception's type and message."""
+    result, _ = _run_saved(saved, method, X, tmp_path)
+    assert result.returncode != 0, "the call succeeded in the fresh process"
+    return result.stderr.strip().splitlines()[-1]
+
+
+def _run_saved(saved, method, X, tmp_path):
     out = tmp_path / "result.npy"
     if isinstance(X, np.ndarray):
         np.save(tmp_path / "X.npy", X)
@@ -32,8 +46,7 @@ def call_saved_in_fresh_process(saved, method, X, tmp_path):
         f"np.save({str(out)!r}, estimator.{method}({X_code}))"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    return np.load(out)
+    return result, out
 
 
 def transform_in_fresh_process(estimator, X, tmp_path):

@@ -80,6 +80,16 @@ def test_bfloat16_and_float16_features_are_float32_close_and_cached_apart(photos
         extractor = KerasImageFeatures(input_size=32, precision=precision, cache=cache)
         features[precision] = extractor.fit(photos).transform(photos)
         assert extractor.precision_ == precision
+        layers = list(_precision._layers(extractor._weights().model))
+        by_kind = {
+            kind: {lay.compute_dtype for lay in layers if type(lay) is kind}
+            for kind in (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)
+        }
+        depthwise = "float32" if precision == "bfloat16" else precision  # they lose the most
+        assert by_kind == {
+            keras.layers.Conv2D: {precision},
+            keras.layers.DepthwiseConv2D: {depthwise},
+        }
         assert features[precision].dtype == np.float32
         assert features[precision].shape == (len(photos), 1280)
     # Three precisions, three sets of rows: the key covers the precision.
@@ -168,6 +178,11 @@ def test_fine_tuning_in_mixed_precision(fine_tuned):
         base = model._backbone_model(model.model_)
         convolutions = [lay for lay in base.layers if type(lay) is keras.layers.Conv2D]
         assert {lay.compute_dtype for lay in convolutions} == {precision}
+        # Depthwise convolutions lose the most in bfloat16 and stay float32 under it.
+        depthwise = [lay for lay in base.layers if isinstance(lay, keras.layers.DepthwiseConv2D)]
+        assert len(depthwise) > 10
+        kept = "float32" if precision == "bfloat16" else precision
+        assert {lay.compute_dtype for lay in depthwise} == {kept}
         assert {w.dtype for w in base.weights} == {"float32"}
         assert model.model_.outputs[0].dtype == "float32"  # the softmax
         assert model.n_trainable_backbone_weights_ > 0

@@ -394,26 +394,31 @@ class FeatureCache:
         waiting = [index for index in first_of.values() if index not in rows]
         failures, computed, stored, delay, seceded = {}, 0, 0, 0.05, False
         take_over = False
-        while own or waiting:
-            still = []
-            for index in waiting:
-                outcome = self._acquire(keys[index], take_over)
-                if outcome is True:
-                    own.append(index)
-                elif outcome is False:
-                    still.append(index)
-                else:
-                    rows[index] = outcome
-                    found.add(index)
-            waiting, take_over = still, True
-            if own:
-                stored += self._compute_and_store(keys, sorted(own), compute, rows, failures)
-                computed += len(own)
-                own = []
-            elif waiting:
-                seceded = seceded or _leave_dask_thread_pool()
-                time.sleep(delay)
-                delay = min(1.5 * delay, 1.0)
+        try:
+            while own or waiting:
+                still = []
+                for index in waiting:
+                    outcome = self._acquire(keys[index], take_over)
+                    if outcome is True:
+                        own.append(index)
+                    elif outcome is False:
+                        still.append(index)
+                    else:
+                        rows[index] = outcome
+                        found.add(index)
+                waiting, take_over = still, True
+                if own:
+                    batch, own = sorted(own), []  # its claims are released by the call
+                    stored += self._compute_and_store(keys, batch, compute, rows, failures)
+                    computed += len(batch)
+                elif waiting:
+                    seceded = seceded or _leave_dask_thread_pool()
+                    time.sleep(delay)
+                    delay = min(1.5 * delay, 1.0)
+        finally:  # interrupted while claiming (Ctrl-C, a store error): release what was taken
+            for index in own:
+                if keys[index] is not None:
+                    self._release(keys[index])
         if seceded:
             sys.modules["distributed"].rejoin()
         out = self._assemble(rows, found, same_as, failures, len(keys))

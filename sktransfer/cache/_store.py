@@ -164,17 +164,27 @@ class FsspecStore:
         except (FileNotFoundError, OSError):
             return None
 
-    def write(self, name, data):
+    def _atomic_uploads(self):
         protocols = self.fs.protocol
         protocols = {protocols} if isinstance(protocols, str) else set(protocols)
-        if protocols & self._ATOMIC_UPLOADS:
+        return bool(protocols & self._ATOMIC_UPLOADS)
+
+    def _make_parent(self, name):
+        """Create ``name``'s folder where folders are real (not in object stores)."""
+        if not self._atomic_uploads():
+            self.fs.makedirs(self._path(name).rpartition("/")[0], exist_ok=True)
+
+    def write(self, name, data):
+        if self._atomic_uploads():
             self.fs.pipe_file(self._path(name), data)
             return
+        self._make_parent(name)
         temporary = self._path(_temporary_name(name))
         self.fs.pipe_file(temporary, data)
         self.fs.mv(temporary, self._path(name))
 
     def create(self, name, data):
+        self._make_parent(name)
         try:
             with self.fs.open(self._path(name), "xb") as f:
                 f.write(data)

@@ -8,10 +8,7 @@ import threading
 import time
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+import pytest
 
 from sktransfer import AudioSpectralFeatures
 from sktransfer.cache import FeatureCache
@@ -65,15 +62,28 @@ def test_an_old_claim_from_another_machine_is_taken_over(tmp_path):
     assert cache.misses == 4
 
 
-def test_a_live_claim_is_waited_for_and_its_rows_read(tmp_path):
+def test_a_live_claim_is_waited_for_and_its_rows_read(tmp_path, monkeypatch):
     cache = FeatureCache(tmp_path)
     extractor = AudioSpectralFeatures(input_sr=22050, cache=cache).fit(CLIPS)
     expected = AudioSpectralFeatures(input_sr=22050).fit(CLIPS).transform(CLIPS)
     owner = {"host": "elsewhere", "pid": 1, "time": time.time()}
     keys = claim_everything(cache, extractor, owner)
+    acquire, refused = FeatureCache._acquire, []
+    all_refused = threading.Event()
+
+    def recording_acquire(self, key, take_over):
+        outcome = acquire(self, key, take_over)
+        refused.append(outcome is False)
+        if refused.count(True) == 2 * len(keys):
+            # Every row found claimed, then the live claims respected on the
+            # first look again: the other worker may finish now.
+            all_refused.set()
+        return outcome
+
+    monkeypatch.setattr(FeatureCache, "_acquire", recording_acquire)
 
     def other_worker_finishes():
-        time.sleep(0.5)
+        all_refused.wait()
         for key, row in zip(keys, expected):
             cache.put(key, row)
             cache._release(key)
@@ -81,20 +91,50 @@ def test_a_live_claim_is_waited_for_and_its_rows_read(tmp_path):
     finisher = threading.Thread(target=other_worker_finishes)
     finisher.start()
     out = extractor.transform(CLIPS)
+    all_refused.set()  # (in case this process did not wait)
     finisher.join()
     np.testing.assert_array_equal(out, expected)
     assert (cache.hits, cache.misses) == (4, 0)
 
 
-def test_grid_search_with_two_processes_extracts_each_clip_once(spoken_words, tmp_path):
-    paths, labels = spoken_words[0][:36], spoken_words[1][:36]
+def test_grid_search_with_two_processes_extracts_each_clip_once(clips36, clip_search, tmp_path):
+    paths, labels = clips36
     cache = FeatureCache(tmp_path)
-    pipeline = make_pipeline(
-        AudioSpectralFeatures(cache=cache), StandardScaler(), LogisticRegression(max_iter=500)
-    )
-    grid = GridSearchCV(pipeline, {"logisticregression__C": [0.1, 1.0, 10.0]}, cv=3, n_jobs=2)
-    grid.fit(paths, labels)
+    clip_search(cache, n_jobs=2).fit(paths, labels)
     stats = cache.stats()
     assert stats["misses"] == len(paths)  # 1.00 extraction per clip, across processes
-    # 3 folds x 3 candidates (training and held-out part) and the refit: 10 passes.
     assert stats["hits"] + stats["misses"] == 10 * len(paths)
+
+
+def test_an_extraction_that_raises_releases_its_claims(audio_files, tmp_path):
+    cache = FeatureCache(tmp_path)  # claim_timeout=600: a claim left behind would stall
+    good, corrupt = audio_files["a440.wav"], audio_files["corrupt.wav"]
+    extractor = AudioSpectralFeatures(cache=cache).fit([good, corrupt])
+    with pytest.raises(ValueError, match=r"clip 1 \(.*corrupt\.wav"):
+        extractor.transform([good, corrupt])
+    assert not list((tmp_path / "claims").iterdir())
+    # The next call, in this process, claims and computes the row at once.
+    out = extractor.transform([good])
+    np.testing.assert_array_equal(out, AudioSpectralFeatures().fit([good]).transform([good]))
+    assert cache.misses == 1 and cache.stats()["rows"] == 1
+
+
+def test_claims_taken_before_an_interruption_are_released(tmp_path, monkeypatch):
+    cache = FeatureCache(tmp_path)
+    extractor = AudioSpectralFeatures(input_sr=22050, cache=cache).fit(CLIPS)
+    claim = FeatureCache._claim
+    calls = []
+
+    def interrupted_at_the_third_claim(self, key):
+        calls.append(key)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # Ctrl-C in a notebook, or a store error, while claiming
+        return claim(self, key)
+
+    monkeypatch.setattr(FeatureCache, "_claim", interrupted_at_the_third_claim)
+    with pytest.raises(KeyboardInterrupt):
+        extractor.transform(CLIPS)
+    monkeypatch.undo()
+    assert not list((tmp_path / "claims").iterdir())  # the two taken are released
+    extractor.transform(CLIPS)  # would wait claim_timeout (600 s) for its own claims
+    assert cache.misses == 4

@@ -1,7 +1,9 @@
 """The feature cache: each item extracted once, never a stale or mismatched row."""
 
 import copy
+import os
 import pickle
+import time
 import warnings
 
 import numpy as np
@@ -30,16 +32,6 @@ def fashion_files(tmp_path_factory):
         Image.fromarray(images[i]).save(path)
         paths.append(str(path))
     return paths, labels[chosen]
-
-
-class CountingImageFeatures(KerasImageFeatures):
-    """Counts the images that reach the network, across clones (class attribute)."""
-
-    extracted = 0
-
-    def _extract(self, items, indices, network):
-        type(self).extracted += len(indices)
-        return super()._extract(items, indices, network)
 
 
 def lite0(**params):
@@ -168,22 +160,29 @@ def test_two_processes_writing_at_once_agree(fashion_files, tmp_path):
     np.testing.assert_array_equal(features.transform(paths), outs[0])
 
 
-def test_a_bounded_cache_keeps_the_recently_used_rows(fashion_files, tmp_path):
-    paths, _ = fashion_files
-    row_bytes = 1280 * 4 + 300
-    cache = FeatureCache(tmp_path, max_bytes=10 * row_bytes)
-    features = lite0(cache=cache).fit(paths)
-    features.transform(paths)
-    stats = cache.stats()
-    assert stats["bytes"] <= 10 * row_bytes and 0 < stats["rows"] <= 10
-    before = cache.misses
-    features.transform(paths[-stats["rows"] :])  # the newest rows are the ones kept
-    assert cache.misses == before
+def test_a_bounded_cache_evicts_the_least_recently_used_rows(tmp_path):
+    clips = list(np.random.default_rng(4).standard_normal((8, 4096)).astype(np.float32))
+    extractor = AudioSpectralFeatures(input_sr=22050, cache=FeatureCache(tmp_path)).fit(clips)
+    # Six rows, one per clip, each last used at a time set here: clip 0's the oldest.
+    files, start = [], time.time() - 3600
+    for i, clip in enumerate(clips[:6]):
+        before = set(tmp_path.rglob("*.row"))
+        extractor.transform([clip])
+        (written,) = set(tmp_path.rglob("*.row")) - before
+        os.utime(written, (start + i, start + i))
+        files.append(written)
+    extractor.transform(clips[:2])  # hits: clips 0 and 1 become the most recently used
+    assert FeatureCache(tmp_path).hits == 2
+    bounded = FeatureCache(tmp_path, max_bytes=5 * files[0].stat().st_size)
+    extractor.set_params(cache=bounded).transform(clips[6:])  # 8 rows: 3 must go
+    kept = [file.exists() for file in files]
+    assert kept == [True, True, False, False, False, True], "not the least recently used"
+    assert bounded.stats()["rows"] == 5
 
 
-def test_grid_search_extracts_each_image_once(fashion_files, tmp_path):
+def test_grid_search_extracts_each_image_once(fashion_files, tmp_path, counting):
     paths, labels = fashion_files
-    CountingImageFeatures.extracted = 0
+    CountingImageFeatures = counting(KerasImageFeatures)
     pipeline = make_pipeline(
         CountingImageFeatures(backbone="efficientnet_lite0", input_size=32, cache=tmp_path),
         LogisticRegression(max_iter=500),

@@ -30,6 +30,7 @@ def test_a_command_is_required(capsys):
     assert "demo" in capsys.readouterr().err
 
 
+@pytest.mark.timeout(1800)  # about 2 minutes on 2 idle cores; over 10 on 2 shared ones
 def test_demo_prints_the_table_and_writes_results(tmp_path):
     result = subprocess.run(
         [

@@ -5,10 +5,6 @@ import numpy as np
 import pytest
 import ray
 from ray.util.joblib import register_ray
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from sktransfer import AudioSpectralFeatures, FeatureCache
 from sktransfer.distributed import BatchTransformer
@@ -47,15 +43,12 @@ def test_map_batches_with_the_fitted_extractor_equals_local(runtime, spoken_word
     np.testing.assert_allclose(features, expected, rtol=1e-5, atol=1e-6)
 
 
-def test_grid_search_through_ray_extracts_each_clip_once(runtime, spoken_words, tmp_path):
-    paths, labels = spoken_words[0][:36], spoken_words[1][:36]
+def test_grid_search_through_ray_extracts_each_clip_once(runtime, clips36, clip_search, tmp_path):
+    paths, labels = clips36
     results = {}
     for backend in ("loky", "ray"):
         cache = FeatureCache(tmp_path / backend)
-        pipeline = make_pipeline(
-            AudioSpectralFeatures(cache=cache), StandardScaler(), LogisticRegression(max_iter=500)
-        )
-        grid = GridSearchCV(pipeline, {"logisticregression__C": [0.1, 1.0, 10.0]}, cv=3)
+        grid = clip_search(cache)
         with joblib.parallel_config(backend=backend, n_jobs=2):
             results[backend] = grid.fit(paths, labels)
         assert cache.stats()["misses"] == len(paths)
