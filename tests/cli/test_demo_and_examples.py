@@ -2,14 +2,14 @@
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from sktransfer import __version__
 from sktransfer.cli import main
+
+from ..fresh_process import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,21 +29,7 @@ def test_a_command_is_required(capsys):
 
 
 def test_demo_prints_the_table_and_writes_results(tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sktransfer.cli",
-            "demo",
-            "--small",
-            "--out",
-            str(tmp_path),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_python("-m", "sktransfer.cli", "demo", "--small", "--out", tmp_path, "--quiet")
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["task", "method", "accuracy", "fit", "time", "labels"]
     assert "oneDNN" not in result.stderr and "absl::InitializeLog" not in result.stderr
@@ -101,11 +87,8 @@ def test_demo_prints_the_table_and_writes_results(tmp_path):
 def test_example_runs(script):
     # Each example reads SKTRANSFER_EXAMPLES_FAST and then runs on less data; one BLAS
     # thread keeps its small linear models from waiting on a busy machine's second core.
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / script)],
-        capture_output=True,
-        text=True,
+    result = run_python(
+        ROOT / "examples" / script,
         env={**os.environ, "SKTRANSFER_EXAMPLES_FAST": "1", "OPENBLAS_NUM_THREADS": "1"},
     )
-    assert result.returncode == 0, result.stderr
     assert "accuracy" in result.stdout

@@ -249,15 +249,13 @@ def test_bad_image_is_named_in_fit_and_predict(fashion, tmp_path, n_jobs):
         model.predict([X[0], X[1], X[2], str(missing)])
 
 
-def test_files_decode_in_threads_to_the_same_predictions(fashion, tmp_path):
+def test_files_decode_in_threads_to_the_same_predictions(fashion_pngs):
     from PIL import Image
 
-    X, y = fashion[:2]
-    paths = []
-    for i, image in enumerate(X[:70]):
-        path = tmp_path / f"{i}.png"
-        Image.fromarray(image).save(path)
-        paths.append(str(path))
+    files, labels = fashion_pngs.files(per_class=7)
+    order = np.arange(70).reshape(10, 7).T.ravel()  # interleave the classes
+    paths = [str(files[i]) for i in order]
+    X, y = np.stack([np.asarray(Image.open(p)) for p in paths]), labels[order]
     model = tiny(weights=None, n_jobs=1).fit(X[:20], y[:20])
     from_arrays = model.predict_proba(X[:70])
     np.testing.assert_allclose(model.predict_proba(paths), from_arrays, atol=1e-6)
