@@ -222,7 +222,6 @@ def test_audio_grid_search_chooses_the_head(spoken_words, tmp_path, capsys):
     assert f"best parameters: {{'head__dropout': {grid['best_params']['head__dropout']}" in stdout
     metrics = json.loads((tmp_path / "report" / "metrics.json").read_text())
     assert metrics["modality"] == "audio" and metrics["n_examples"] == 48
-    print(metrics)
     # 10 clips held out, of voices and speeds the head also heard; chance is 0.25.
     assert metrics["n_test"] == 10 and metrics["accuracy"] >= 0.7, metrics
 
