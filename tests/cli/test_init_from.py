@@ -3,8 +3,8 @@
 import pytest
 from sklearn.dummy import DummyClassifier
 
+from sktransfer._model_file import load_model, save_model
 from sktransfer.cli import main
-from sktransfer.cli._model_file import load_model, save_model
 
 
 def fit(capsys, *argv):
