@@ -93,9 +93,9 @@ class RecordedModel(ServedModel):
         return self._gate
 
 
-def names_of(items):
-    """The upload names of the items of a forward pass (texts are their own names)."""
-    return [Path(item).name.split("-", 1)[1] if "/" in item else item for item in items]
+def names_of(paths):
+    """The upload names of the files of a forward pass (the server names them "<i>-<name>")."""
+    return [Path(path).name.split("-", 1)[1] for path in paths]
 
 
 def bind_socket():
@@ -139,7 +139,7 @@ def upload(paths):
 
 
 def raw_request(url, path, headers, body=b""):
-    """Send a request over a plain socket; the status line and the whole answer.
+    """Send a request over a plain socket; the answer's status line, headers and body.
 
     Raises ``TimeoutError`` if the server sends nothing for ``TIMEOUT`` seconds.
     """
@@ -148,11 +148,12 @@ def raw_request(url, path, headers, body=b""):
     with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
         sock.sendall(f"POST {path} HTTP/1.1\r\nHost: test\r\n{head}\r\n".encode() + body)
         answer = b""
-        while b"\r\n\r\n" not in answer:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
+        while chunk := sock.recv(65536):  # until the whole answer is in, or the server closes
             answer += chunk
+            head, _, body = answer.partition(b"\r\n\r\n")
+            length = re.search(rb"(?im)^content-length: *(\d+)", head)
+            if _ and length and len(body) >= int(length[1]):
+                break
     return answer.decode("latin-1")
 
 
@@ -297,21 +298,22 @@ def batching_server(text_model):
         yield url, model
 
 
-def ask_together(url, requests, route="/predict"):
+def ask_together(url, requests):
     """Send the text requests at once, from one thread each; their answers in order."""
     with concurrent.futures.ThreadPoolExecutor(len(requests)) as pool:
-        return list(pool.map(lambda texts: post(url + route, json={"texts": texts}), requests))
+        return list(pool.map(lambda texts: post(f"{url}/predict", json={"texts": texts}), requests))
 
 
 def test_concurrent_requests_share_one_forward_pass(text_model, batching_server):
     _, pipeline, texts, _ = text_model
     url, model = batching_server
     model.passes.clear()
+    before = get(f"{url}/metadata").json()
     answers = ask_together(url, [[text] for text in texts[:6]])
     assert [a.json()["predictions"] for a in answers] == [[p] for p in pipeline.predict(texts[:6])]
     assert len(model.passes) == 1 and sorted(model.passes[0]) == sorted(texts[:6])
-    metadata = get(f"{url}/metadata").json()
-    assert (metadata["batches"], metadata["items"]) == (1, 6)
+    after = get(f"{url}/metadata").json()
+    assert (after["batches"] - before["batches"], after["items"] - before["items"]) == (1, 6)
 
 
 def test_a_bad_item_fails_only_its_own_request(text_model, batching_server):
