@@ -1,17 +1,26 @@
 import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
 
 import boto3
 import numpy as np
 import pytest
 import soundfile as sf
 from moto.server import ThreadedMotoServer
+from PIL import Image
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sktransfer import AudioSpectralFeatures, FeatureCache
-from sktransfer.datasets import make_spoken_words
+from sktransfer.datasets import (
+    FASHION_MNIST_CLASSES,
+    load_fashion_mnist,
+    load_polarity,
+    make_spoken_words,
+)
 
 SR = 22050
 
@@ -72,6 +81,63 @@ def spoken_words(tmp_path_factory):
         speeds=(120, 170),
     )
     return paths, labels
+
+
+@dataclass(frozen=True)
+class FashionPNGs:
+    """Real Fashion-MNIST test images as 28x28 PNG files, ``root/<class name>/<k:02d>.png``.
+
+    A class's name is its folder's: Fashion-MNIST's, with "/" as "-" ("T-shirt-top").
+    """
+
+    root: Path
+    per_class: int
+
+    def files(self, classes=range(10), per_class=None, offset=0):
+        """``(paths, labels)``: ``per_class`` files of each class from the ``offset``-th, as
+        lists of ``pathlib.Path`` and an array of class names, class after class."""
+        per_class = self.per_class - offset if per_class is None else per_class
+        assert offset + per_class <= self.per_class, "ask the fixture for more images"
+        paths, labels = [], []
+        for c in classes:
+            name = _folder_name(c)
+            paths += [self.root / name / f"{k:02d}.png" for k in range(offset, offset + per_class)]
+            labels += [name] * per_class
+        return paths, np.asarray(labels)
+
+    def folder(self, destination, classes, per_class):
+        """A folder of its own with ``per_class`` files of each class, one folder per class
+        (hard links: the files are not copied)."""
+        paths, labels = self.files(classes, per_class)
+        for path, label in zip(paths, labels):
+            (Path(destination) / label).mkdir(parents=True, exist_ok=True)
+            os.link(path, Path(destination) / label / path.name)
+        return Path(destination)
+
+
+def _folder_name(c):
+    return FASHION_MNIST_CLASSES[c].replace("/", "-")
+
+
+@pytest.fixture(scope="session")
+def fashion_pngs(tmp_path_factory):
+    """The first 20 Fashion-MNIST test images of each class, as PNG files (``FashionPNGs``)."""
+    root = tmp_path_factory.mktemp("fashion-png")
+    images, labels = load_fashion_mnist("test")
+    for c in range(10):
+        name = _folder_name(c)
+        (root / name).mkdir()
+        for k, i in enumerate(np.flatnonzero(labels == c)[:20]):
+            Image.fromarray(images[i]).save(root / name / f"{k:02d}.png")
+    return FashionPNGs(root, 20)
+
+
+@pytest.fixture(scope="session")
+def polarity():
+    """The 200 labelled movie-review sentences shipped with gensim: texts (a list) and
+    labels ("neg" or "pos", an array), as ``sktransfer.datasets.load_polarity`` gives them."""
+    texts, labels = load_polarity()
+    return list(texts), np.asarray(labels)
 
 
 @pytest.fixture(scope="session")

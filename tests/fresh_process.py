@@ -1,4 +1,9 @@
-"""Persistence checks shared by the test modules."""
+"""New processes for the tests: persistence checks and commands, with the child's errors shown.
+
+Every test that starts a Python process or a command goes through ``run_command``, so that
+a child that fails shows its stderr (and stdout) in the test's failure, never a bare exit
+status.
+"""
 
 import subprocess
 import sys
@@ -52,3 +57,24 @@ def _run_saved(saved, method, X, tmp_path):
 def transform_in_fresh_process(estimator, X, tmp_path):
     """``estimator.transform(X)`` computed in a new Python process after a joblib round trip."""
     return call_in_fresh_process(estimator, "transform", X, tmp_path)
+
+
+def run_command(argv, *, expect=0, env=None, cwd=None):
+    """Run ``argv`` in a new process; its ``subprocess.CompletedProcess`` (text captured).
+
+    An exit status other than ``expect`` fails the test with the ends of the command's
+    stderr and stdout.
+    """
+    argv = [str(arg) for arg in argv]
+    result = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=cwd)
+    assert result.returncode == expect, (
+        f"{argv[:4]}... exited with status {result.returncode}, not {expect}\n"
+        f"--- stderr (last 4000 characters) ---\n{result.stderr[-4000:]}\n"
+        f"--- stdout (last 2000 characters) ---\n{result.stdout[-2000:]}"
+    )
+    return result
+
+
+def run_python(*args, **kwargs):
+    """``python *args`` (``-c CODE``, ``-m MODULE ...`` or a script) through ``run_command``."""
+    return run_command([sys.executable, *args], **kwargs)

@@ -10,8 +10,6 @@ and every extractor is held to one contract on real items of its kind below.
 import os
 import pickle
 import re
-import subprocess
-import sys
 import warnings
 
 import joblib
@@ -49,6 +47,8 @@ from sktransfer import (
     VGGImageFeatures,
     Word2VecEmbedder,
 )
+
+from .fresh_process import run_python
 
 ESTIMATORS = [
     AudioSpectralFeatures(),
@@ -144,8 +144,7 @@ def run_with_array_api_enabled(check, estimator, tmp_path):
     joblib.dump((check, estimator), saved)
     script = f"import joblib; check, estimator = joblib.load({str(saved)!r}); check(estimator)"
     env = {**os.environ, "SCIPY_ARRAY_API": "1"}
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_python("-c", script, env=env)
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)

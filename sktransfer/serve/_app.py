@@ -11,7 +11,6 @@ import contextlib
 import logging
 import tempfile
 import threading
-import time
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -22,6 +21,8 @@ from ._batcher import MicroBatcher
 from ._requests import RequestError, check_upload, parse_texts, rename_items, write_uploads
 
 logger = logging.getLogger("sktransfer.serve")
+
+WARM_UP_WAIT_S = 300  # longest wait of a prediction request for the warm-up to end
 
 
 def _answer_for_failure(exc, items):
@@ -81,8 +82,8 @@ def create_app(model, *, max_batch_size=32, max_wait_ms=5.0, max_request_bytes=1
     starlette.applications.Starlette
     """
     limits = {"max_items": max_batch_size, "max_request_bytes": max_request_bytes}
-    ready = threading.Event()
-    state = {"error": None, "started": time.perf_counter()}
+    settled = threading.Event()  # the warm-up has ended, well (no error) or not
+    state = {"error": None}
     batcher = MicroBatcher(
         model.predict,
         max_batch_size=max_batch_size,
@@ -93,15 +94,17 @@ def create_app(model, *, max_batch_size=32, max_wait_ms=5.0, max_request_bytes=1
     def warm_up():
         try:
             model.warm_up([1, max_batch_size])
-            ready.set()
-            logger.info(
-                "model ready: loaded in %.2f s, warmed up in %.2f s",
-                model.timings.get("load_s", 0.0),
-                model.timings["warm_up_s"],
-            )
         except Exception as exc:  # the server stays up and says why on /health
             state["error"] = f"{type(exc).__name__}: {exc}"
+            settled.set()
             logger.exception("warm-up failed")
+            return
+        settled.set()
+        logger.info(
+            "model ready: loaded in %.2f s, warmed up in %.2f s",
+            model.timings.get("load_s", 0.0),
+            model.timings["warm_up_s"],
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -111,10 +114,10 @@ def create_app(model, *, max_batch_size=32, max_wait_ms=5.0, max_request_bytes=1
         await batcher.stop()
 
     async def health(request):
+        if not settled.is_set():
+            return JSONResponse({"status": "warming up"}, status_code=503)
         if state["error"]:
             return JSONResponse({"status": "failed", "error": state["error"]}, status_code=503)
-        if not ready.is_set():
-            return JSONResponse({"status": "warming up"}, status_code=503)
         return JSONResponse({"status": "ready", "timings": model.timings})
 
     async def metadata(request):
@@ -137,10 +140,12 @@ def create_app(model, *, max_batch_size=32, max_wait_ms=5.0, max_request_bytes=1
             return _error(413, f"the request has {int(length)} bytes; at most {max_request_bytes}")
         if with_proba and not model.metadata["has_predict_proba"]:
             return _error(400, "this model has no predict_proba; use /predict")
-        if not ready.is_set():
-            if state["error"]:
-                return _error(503, f"the model failed to start: {state['error']}")
-            await asyncio.get_running_loop().run_in_executor(None, ready.wait, 300)
+        if not settled.is_set():  # wait for the warm-up, however it ends
+            await asyncio.get_running_loop().run_in_executor(None, settled.wait, WARM_UP_WAIT_S)
+            if not settled.is_set():
+                return _error(503, f"the model is still warming up after {WARM_UP_WAIT_S} s")
+        if state["error"]:
+            return _error(503, f"the model failed to start: {state['error']}")
         try:
             if model.modality == "text":
                 if not request.headers.get("content-type", "").startswith("application/json"):

@@ -182,20 +182,30 @@ def test_fine_tuning_on_spectrograms_grid_searches_the_freeze_depth(spoken_words
             **params,
         )
 
-    search = GridSearchCV(
-        make_pipeline(head()),
-        {"finetuneimageclassifier__trainable_layers": [0, 3]},
-        cv=PredefinedSplit(np.arange(len(paths)) % 2 - 1),  # one split: every other clip
-        refit=False,
-    ).fit(images, labels)
-    assert search.best_params_["finetuneimageclassifier__trainable_layers"] in (0, 3)
-    assert search.cv_results_["mean_test_score"].shape == (2,)
-    reuses = []
+    reuses, trained = [], []
 
     class Recording(FineTuneImageClassifier):
         def _train_head_on_activations(self, *args, **kwargs):
             reuses.append(args)
             return super()._train_head_on_activations(*args, **kwargs)
+
+        def fit(self, X, y, **kwargs):
+            super().fit(X, y, **kwargs)
+            trained.append((self.trainable_layers, self.n_trainable_backbone_weights_))
+            return self
+
+    search = GridSearchCV(
+        make_pipeline(Recording(**head().get_params())),
+        {"recording__trainable_layers": [0, 3]},
+        cv=PredefinedSplit(np.arange(len(paths)) % 2 - 1),  # one split: every other clip
+        refit=False,
+    ).fit(images, labels)
+    # Each candidate trained the backbone depth it names: none, or its top three layers.
+    assert [layers for layers, _ in trained] == [0, 3]
+    assert trained[0][1] == 0 < trained[1][1]
+    scores = search.cv_results_["mean_test_score"]
+    assert search.best_params_["recording__trainable_layers"] == [0, 3][int(np.argmax(scores))]
+    assert reuses == []  # the masks change what the frozen backbone sees, in every fit
 
     first = Recording(**head(trainable_layers=3).get_params()).fit(images, labels)
     # The masks change what the frozen backbone sees: its output is never reused.

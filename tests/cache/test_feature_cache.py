@@ -14,6 +14,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
+from sklearn.utils._param_validation import InvalidParameterError
 
 from sktransfer import AudioSpectralFeatures, KerasImageFeatures, Word2VecEmbedder
 from sktransfer.cache import FeatureCache
@@ -143,7 +144,12 @@ def test_clone_deepcopy_and_pickle_keep_one_cache(tmp_path):
     assert repr(cache) == f"FeatureCache({str(tmp_path)!r}, max_bytes=10000000)"
     with pytest.raises(ValueError, match="max_bytes"):
         FeatureCache(tmp_path, max_bytes=0)
-    with pytest.raises(Exception, match="cache"):
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"^The 'cache' parameter of KerasImageFeatures must be None, an instance of 'str', "
+        r"an instance of 'os.PathLike' or an instance of 'sktransfer\.cache\.[\w.]*FeatureCache'\. "
+        r"Got 3 instead.$",
+    ):
         lite0(cache=3).fit(np.zeros((1, 32, 32, 3)))
 
 

@@ -49,14 +49,14 @@ def foreign_lines(stderr, messages=()):
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory, image_folder, audio_folder, polarity):
+def models(tmp_path_factory, image_folder, audio_folder, polarity_files):
     """``models(name)``: a model fitted by the command (fitted on first use) and its stderr."""
     out = tmp_path_factory.mktemp("models")
     runs = {
         "image": [image_folder, "--input-size", "32", "--epochs", "3"],
         "fine-tuning": [image_folder, "--input-size", "32", "--trainable-layers", "1"],
         "audio": [audio_folder, "--epochs", "3"],
-        "text": [polarity / "reviews.csv", "--epochs", "2"],
+        "text": [polarity_files / "reviews.csv", "--epochs", "2"],
     }
     fitted = {}
 

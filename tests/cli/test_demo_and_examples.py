@@ -2,8 +2,6 @@
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +9,7 @@ import pytest
 from sktransfer import __version__
 from sktransfer.cli import main
 
+from ..fresh_process import run_python
 from .test_console import foreign_lines
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,21 +31,8 @@ def test_a_command_is_required(capsys):
 
 @pytest.mark.timeout(1800)  # about 2 minutes on 2 idle cores; over 10 on 2 shared ones
 def test_demo_prints_the_table_and_writes_results(tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sktransfer.cli",
-            "demo",
-            "--small",
-            "--out",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"},
-    )
-    assert result.returncode == 0, result.stderr
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = run_python("-m", "sktransfer.cli", "demo", "--small", "--out", tmp_path, env=env)
     # Standard error is the extractors' progress bars and nothing else (no TensorFlow
     # C++ lines, no warnings); the demo's own progress and its table are on stdout.
     assert foreign_lines(result.stderr) == []
@@ -107,11 +93,8 @@ def test_demo_prints_the_table_and_writes_results(tmp_path):
 def test_example_runs(script):
     # Each example reads SKTRANSFER_EXAMPLES_FAST and then runs on less data; one BLAS
     # thread keeps its small linear models from waiting on a busy machine's second core.
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / script)],
-        capture_output=True,
-        text=True,
+    result = run_python(
+        ROOT / "examples" / script,
         env={**os.environ, "SKTRANSFER_EXAMPLES_FAST": "1", "OPENBLAS_NUM_THREADS": "1"},
     )
-    assert result.returncode == 0, result.stderr
     assert "accuracy" in result.stdout

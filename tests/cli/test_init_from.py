@@ -1,24 +1,10 @@
 """``sktransfer fit TARGET --init-from SOURCE_MODEL`` end to end on real image files."""
 
-import numpy as np
 import pytest
-from PIL import Image
 from sklearn.dummy import DummyClassifier
 
 from sktransfer._model_file import load_model, save_model
 from sktransfer.cli import main
-from sktransfer.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
-
-
-def image_folder(root, classes, per_class=8):
-    """Real Fashion-MNIST test images of ``classes``, as 32x32 PNG files, one folder per class."""
-    images, labels = load_fashion_mnist("test")
-    for index in classes:
-        folder = root / FASHION_MNIST_CLASSES[index]
-        folder.mkdir(parents=True)
-        for k, i in enumerate(np.flatnonzero(labels == index)[:per_class]):
-            Image.fromarray(images[i]).resize((32, 32)).save(folder / f"{k:02d}.png")
-    return root
 
 
 def fit(capsys, *argv):
@@ -27,18 +13,27 @@ def fit(capsys, *argv):
 
 
 @pytest.fixture(scope="module")
-def source_model(tmp_path_factory):
+def source_model(tmp_path_factory, fashion_pngs):
     """A model file of a FineTuneImageClassifier fitted on 3 source classes at 32x32."""
     root = tmp_path_factory.mktemp("source")
     out = root / "source.joblib"
-    argv = ["fit", image_folder(root / "data", (0, 1, 2)), "--out", out, "--input-size", "32"]
+    argv = [
+        "fit",
+        fashion_pngs.folder(root / "data", (0, 1, 2), 8),
+        "--out",
+        out,
+        "--input-size",
+        "32",
+    ]
     argv += ["--trainable-layers", "1", "--epochs", "2", "--random-state", "0", "--quiet"]
     assert main([str(a) for a in argv]) == 0
     return out
 
 
-def test_target_features_come_from_the_source_model_file(source_model, tmp_path, capsys):
-    target = image_folder(tmp_path / "target", (7, 8, 9))
+def test_target_features_come_from_the_source_model_file(
+    source_model, fashion_pngs, tmp_path, capsys
+):
+    target = fashion_pngs.folder(tmp_path / "target", (7, 8, 9), 8)
     out = tmp_path / "target.joblib"
     status, captured = fit(capsys, target, "--out", out, "--init-from", source_model)
     assert status == 0, captured.err

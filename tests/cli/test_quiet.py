@@ -1,9 +1,9 @@
 """The ``sktransfer`` command starts TensorFlow without its start-up lines."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
+
+from ..fresh_process import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 START_UP_MARKS = ("absl::InitializeLog", "oneDNN custom operations", "cpu_feature_guard")
@@ -13,14 +13,12 @@ def predict_missing_model(tmp_path, **env):
     """``python -m sktransfer.cli predict`` with a model file that does not exist."""
     environment = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     missing = tmp_path / "missing.joblib"
-    result = subprocess.run(
-        [sys.executable, "-m", "sktransfer.cli", "predict", str(missing), str(tmp_path)],
-        capture_output=True,
-        text=True,
+    result = run_python(
+        *("-m", "sktransfer.cli", "predict", missing, tmp_path),
+        expect=1,
         cwd=ROOT,
         env={**environment, **env},
     )
-    assert result.returncode == 1, result.stderr
     assert result.stdout == ""
     assert result.stderr.splitlines()[-1] == (
         f"sktransfer predict: error: the model file '{missing}' does not exist"

@@ -1,8 +1,5 @@
 """DenseHeadClassifier: a SciKeras classifier that keeps scikit-learn's contract."""
 
-import subprocess
-import sys
-
 import keras
 import numpy as np
 import pytest
@@ -20,7 +17,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sktransfer import AudioSpectralFeatures, DenseHeadClassifier
 
-from ..fresh_process import call_in_fresh_process
+from ..fresh_process import call_in_fresh_process, run_python
 
 FAST = dict(epochs=25, learning_rate=0.01, patience=3, random_state=0)
 
@@ -280,8 +277,7 @@ for i in range(20):
     fit(i)
 print(rss_mb() - start)
 """
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    result = run_python("-c", script)
     growth = float(result.stdout.strip().splitlines()[-1])
     assert growth < 20, f"RSS grew by {growth:.1f} MB over 20 fits"
 
@@ -298,8 +294,7 @@ def test_a_head_without_random_state_trains_after_a_seeded_one():
         "DenseHeadClassifier(hidden_layer_sizes=(4,), epochs=1, random_state=0).fit(X, y);"
         "DenseHeadClassifier(hidden_layer_sizes=(4,), epochs=1).fit(X, y)"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-2000:]
+    run_python("-c", script)
 
 
 def test_heads_fitted_one_after_another_do_not_retrace():

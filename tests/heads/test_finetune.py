@@ -1,8 +1,9 @@
 """FineTuneImageClassifier: end-to-end training with a grid-searchable frozen depth."""
 
+import keras
 import numpy as np
 import pytest
-from sklearn.base import clone, is_classifier
+from sklearn.base import is_classifier
 from sklearn.model_selection import GridSearchCV
 
 from sktransfer import FineTuneImageClassifier
@@ -107,22 +108,62 @@ def test_frozen_backbone_keeps_its_imagenet_weights(fashion):
         np.testing.assert_array_equal(got, want)
 
 
-def test_grid_search_over_trainable_layers_and_head(fashion):
+def test_grid_search_trains_each_candidate_as_asked_and_refits_the_best(fashion):
     X, y = fashion[:2]
-    search = GridSearchCV(
-        tiny(freeze_epochs=1, epochs=2),
-        {"trainable_layers": [0, 3], "hidden_layer_sizes": [(), (32,)]},
-        cv=2,
-    )
+    fits = []
+
+    class Recorded(FineTuneImageClassifier):
+        """Records, for each fit, what it was asked and what it trained."""
+
+        def fit(self, X, y, **kwargs):
+            super().fit(X, y, **kwargs)
+            units = [layer.units for layer in self.model_.layers if hasattr(layer, "units")]
+            asked = (self.trainable_layers, self.hidden_layer_sizes)
+            fits.append((asked, self.n_trainable_backbone_weights_, units))
+            return self
+
+    grid = {"trainable_layers": [0, 3], "hidden_layer_sizes": [(), (32,)]}
+    search = GridSearchCV(Recorded(**tiny(freeze_epochs=1, epochs=2).get_params()), grid, cv=2)
     search.fit(X[:60], y[:60])
-    assert len(search.cv_results_["params"]) == 4
-    assert search.best_estimator_.predict(X[:3]).shape == (3,)
-    assert clone(search.best_estimator_).trainable_layers in (0, 3)
+    assert len(fits) == 4 * 2 + 1
+    for (trainable_layers, sizes), n_backbone_weights, units in fits:
+        # Three backbone layers unfrozen, or none; the head has the layers asked for.
+        assert (n_backbone_weights > 0) == (trainable_layers == 3)
+        assert units == [*sizes, 10]
+    assert len({n for _, n, _ in fits}) == 2  # unfreezing 3 layers trains the same weights
+    best = search.best_params_
+    assert search.best_index_ == np.argmax(search.cv_results_["mean_test_score"])
+    assert fits[-1][0] == (best["trainable_layers"], best["hidden_layer_sizes"])  # the refit
+    assert search.best_estimator_.n_trainable_backbone_weights_ == fits[-1][1]
+    np.testing.assert_array_equal(
+        search.predict_proba(X[60:70]), search.best_estimator_.predict_proba(X[60:70])
+    )
 
 
-def test_augmentation_trains_and_is_off_at_prediction(fashion):
+def test_augmentation_changes_what_training_sees_and_is_off_at_prediction(fashion):
     X, y = fashion[:2]
-    model = tiny(augmentation=("flip", "crop", "rotation", "zoom"), epochs=2).fit(X[:40], y[:40])
+    chosen = ("flip", "crop", "rotation", "zoom")
+    model = tiny(augmentation=chosen, dropout=0.0, epochs=2).fit(X[:40], y[:40])
+    network = model.model_
+    base = next(i for i, layer in enumerate(network.layers) if isinstance(layer, keras.Model))
+    augment = network.layers[1:base]
+    assert [type(layer).__name__ for layer in augment] == [
+        "RandomFlip",
+        "RandomTranslation",
+        "RandomRotation",
+        "RandomZoom",
+    ]
+    images = model.feature_encoder_.transform(X[:16])
+    # fit calls the network in training mode: the augmentations change what it sees, and
+    # with no dropout and batch norm in inference mode nothing else differs.
+    trained_on = keras.ops.convert_to_numpy(network(images, training=True))
+    predicted = keras.ops.convert_to_numpy(network(images, training=False))
+    assert not np.allclose(trained_on, predicted, atol=1e-4)
+    seen = images
+    for layer in augment:
+        seen = keras.ops.convert_to_numpy(layer(seen, training=True))
+    assert np.abs(seen - images).mean() > 1.0  # pixels in the network's input range
+    np.testing.assert_allclose(model.predict_proba(X[:16]), predicted, rtol=0, atol=1e-6)
     np.testing.assert_array_equal(model.predict_proba(X[:5]), model.predict_proba(X[:5]))
 
 
@@ -208,15 +249,13 @@ def test_bad_image_is_named_in_fit_and_predict(fashion, tmp_path, n_jobs):
         model.predict([X[0], X[1], X[2], str(missing)])
 
 
-def test_files_decode_in_threads_to_the_same_predictions(fashion, tmp_path):
+def test_files_decode_in_threads_to_the_same_predictions(fashion_pngs):
     from PIL import Image
 
-    X, y = fashion[:2]
-    paths = []
-    for i, image in enumerate(X[:70]):
-        path = tmp_path / f"{i}.png"
-        Image.fromarray(image).save(path)
-        paths.append(str(path))
+    files, labels = fashion_pngs.files(per_class=7)
+    order = np.arange(70).reshape(10, 7).T.ravel()  # interleave the classes
+    paths = [str(files[i]) for i in order]
+    X, y = np.stack([np.asarray(Image.open(p)) for p in paths]), labels[order]
     model = tiny(weights=None, n_jobs=1).fit(X[:20], y[:20])
     from_arrays = model.predict_proba(X[:70])
     np.testing.assert_allclose(model.predict_proba(paths), from_arrays, atol=1e-6)

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from gensim.test.utils import datapath
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.utils._param_validation import InvalidParameterError
@@ -10,15 +9,6 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sktransfer import SequenceClassifier, Word2VecEmbedder
 
 from ..fresh_process import call_in_fresh_process
-
-
-@pytest.fixture(scope="module")
-def polarity():
-    """The 200 labelled movie-review sentences shipped with gensim."""
-    with open(datapath("pang_lee_polarity.cor"), encoding="cp1252") as stream:
-        lines = [line for line in stream.read().splitlines() if line]
-    labels, texts = zip(*(line.split(" ", 1) for line in lines))
-    return list(texts), np.array([label.removeprefix("__label__") for label in labels])
 
 
 def small_model(**params):
@@ -67,14 +57,34 @@ def test_trainable_embedding_decides_whether_word_vectors_move(polarity):
     assert trainable - frozen_trainable == initial.size
 
 
-def test_grid_search_over_trainable_embedding_and_lstm_size(polarity):
+def test_grid_search_trains_each_candidate_as_asked_and_refits_the_best(polarity):
     texts, labels = polarity
-    search = GridSearchCV(
-        small_model(), {"trainable_embedding": [False, True], "lstm_units": [4, 8]}, cv=2
-    )
+    fits = []
+
+    class Recorded(SequenceClassifier):
+        """Records, for each fit, what it was asked and what it trained."""
+
+        def fit(self, X, y, **kwargs):
+            super().fit(X, y, **kwargs)
+            lstm = next(layer for layer in self.model_.layers if "LSTM" in type(layer).__name__)
+            moved = not np.array_equal(
+                self.embedding_weights_, self.feature_encoder_.embedding_matrix_
+            )
+            fits.append(((self.trainable_embedding, self.lstm_units), moved, lstm.units))
+            return self
+
+    grid = {"trainable_embedding": [False, True], "lstm_units": [4, 8]}
+    search = GridSearchCV(Recorded(**small_model().get_params()), grid, cv=2)
     search.fit(texts, labels)
-    assert len(search.cv_results_["params"]) == 4
-    assert search.best_estimator_.predict(texts[:3]).shape == (3,)
+    assert len(fits) == 4 * 2 + 1
+    for (trainable_embedding, lstm_units), moved, units in fits:
+        assert moved == trainable_embedding and units == lstm_units
+    best = search.best_params_
+    assert search.best_index_ == np.argmax(search.cv_results_["mean_test_score"])
+    assert fits[-1][0] == (best["trainable_embedding"], best["lstm_units"])  # the refit
+    np.testing.assert_array_equal(
+        search.predict_proba(texts[:20]), search.best_estimator_.predict_proba(texts[:20])
+    )
     assert clone(search.best_estimator_).get_params()["embedder"].get_params() == (
         small_model().embedder.get_params()
     )

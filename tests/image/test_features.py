@@ -7,8 +7,6 @@ needs internet.
 """
 
 import os
-import subprocess
-import sys
 
 import joblib
 import numpy as np
@@ -22,6 +20,8 @@ from sklearn.pipeline import make_pipeline
 from sktransfer import KerasImageFeatures, VGGImageFeatures
 from sktransfer.image import _backbones
 from sktransfer.image._io import iter_batches
+
+from ..fresh_process import run_python
 
 SIZE = 64  # input size for the fast tests
 
@@ -519,7 +519,7 @@ def test_fitted_pipeline_survives_joblib_into_a_fresh_process(tmp_path, photo):
         f"np.save({str(tmp_path / 'out.npy')!r}, model[0].transform(images))\n"
         f"np.save({str(tmp_path / 'proba.npy')!r}, model.predict_proba(images))\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    run_python("-c", code)
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), features, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(
         np.load(tmp_path / "proba.npy"), model.predict_proba(images), rtol=1e-5, atol=1e-6
