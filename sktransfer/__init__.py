@@ -19,6 +19,7 @@ _SUBPACKAGE = {
     "FeatureCache": ".cache",
     "FineTuneImageClassifier": ".heads",
     "KerasImageFeatures": ".image",
+    "SentenceEmbedder": ".text",
     "SequenceClassifier": ".heads",
     "VGGImageFeatures": ".image",
     "Word2VecEmbedder": ".text",
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from .cache import FeatureCache
     from .heads import DenseHeadClassifier, FineTuneImageClassifier, SequenceClassifier
     from .image import KerasImageFeatures, VGGImageFeatures
-    from .text import Word2VecEmbedder
+    from .text import SentenceEmbedder, Word2VecEmbedder
 
 __all__ = [
     "AudioSpectralFeatures",
@@ -38,6 +39,7 @@ __all__ = [
     "FeatureCache",
     "FineTuneImageClassifier",
     "KerasImageFeatures",
+    "SentenceEmbedder",
     "SequenceClassifier",
     "VGGImageFeatures",
     "Word2VecEmbedder",
