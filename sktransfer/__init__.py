@@ -18,6 +18,7 @@ _SUBPACKAGE = {
     "DenseHeadClassifier": ".heads",
     "FeatureCache": ".cache",
     "FineTuneImageClassifier": ".heads",
+    "FineTuneTextClassifier": ".heads",
     "KerasImageFeatures": ".image",
     "SentenceEmbedder": ".text",
     "SequenceClassifier": ".heads",
@@ -28,7 +29,12 @@ _SUBPACKAGE = {
 if TYPE_CHECKING:
     from .audio import AudioSpectralFeatures, AudioSpectrogramImages
     from .cache import FeatureCache
-    from .heads import DenseHeadClassifier, FineTuneImageClassifier, SequenceClassifier
+    from .heads import (
+        DenseHeadClassifier,
+        FineTuneImageClassifier,
+        FineTuneTextClassifier,
+        SequenceClassifier,
+    )
     from .image import KerasImageFeatures, VGGImageFeatures
     from .text import SentenceEmbedder, Word2VecEmbedder
 
@@ -38,6 +44,7 @@ __all__ = [
     "DenseHeadClassifier",
     "FeatureCache",
     "FineTuneImageClassifier",
+    "FineTuneTextClassifier",
     "KerasImageFeatures",
     "SentenceEmbedder",
     "SequenceClassifier",

@@ -44,6 +44,7 @@ from sktransfer import (
     DenseHeadClassifier,
     FeatureCache,
     FineTuneImageClassifier,
+    FineTuneTextClassifier,
     KerasImageFeatures,
     SentenceEmbedder,
     SequenceClassifier,
@@ -69,6 +70,7 @@ ESTIMATORS = [
         random_state=0,
     ),
     FineTuneImageClassifier(weights=None, input_size=32, epochs=1, random_state=0),
+    FineTuneTextClassifier(epochs=1, random_state=0),
 ]
 
 # scikit-learn's toy tables have rows of 2 to 20 numbers. As waveforms these are far
@@ -250,7 +252,7 @@ def _sentence_case():
     from tests.text.tiny_bert import tiny_bert_folder
 
     good = ["the cat sat on the mat", "a great movie", "the plot was boring"]
-    return SentenceEmbedder(model=tiny_bert_folder()), good, None, r"missing \(None\)"
+    return SentenceEmbedder(encoder=tiny_bert_folder()), good, None, r"missing \(None\)"
 
 
 EXTRACTOR_CASES = {

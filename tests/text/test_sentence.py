@@ -71,7 +71,7 @@ def test_minilm_texts_longer_than_the_tokenizer_files_128_are_read_to_256(minilm
 
 
 def _tiny(**params):
-    return SentenceEmbedder(model=tiny_bert_folder(), **params).fit(TEXTS)
+    return SentenceEmbedder(encoder=tiny_bert_folder(), **params).fit(TEXTS)
 
 
 def _ids(embedder, texts):
@@ -90,7 +90,7 @@ def test_tiny_bert_matches_a_numpy_forward_pass_in_batches_of_mixed_length():
 @pytest.mark.parametrize("pooling", ["cls", "max"])
 def test_the_pooling_the_model_configures_is_used(tmp_path, pooling):
     folder = write_tiny_bert(tmp_path / "m", pooling=pooling, normalize=False)
-    embedder = SentenceEmbedder(model=folder).fit(TEXTS)
+    embedder = SentenceEmbedder(encoder=folder).fit(TEXTS)
     state = load_file(folder / "model.safetensors")
     expected = [numpy_forward(state, ids, pooling, False) for ids in _ids(embedder, TEXTS)]
     np.testing.assert_allclose(embedder.transform(TEXTS), expected, atol=2e-5)
@@ -99,7 +99,7 @@ def test_the_pooling_the_model_configures_is_used(tmp_path, pooling):
 
 def test_a_plain_transformers_folder_is_mean_pooled_without_normalisation(tmp_path):
     folder = write_tiny_bert(tmp_path / "m", sentence_transformers=False)
-    embedder = SentenceEmbedder(model=folder).fit(TEXTS)
+    embedder = SentenceEmbedder(encoder=folder).fit(TEXTS)
     assert (embedder.pooling_, embedder.normalize_, embedder.max_length_) == ("mean", False, 64)
 
 
@@ -110,7 +110,7 @@ def test_long_texts_are_truncated_at_max_length():
         embedder.transform([long]), embedder.transform(["the cat sat on"]), atol=1e-6
     )
     with pytest.raises(ValueError, match=r"max_length=65 is more than the model's max_position"):
-        SentenceEmbedder(model=tiny_bert_folder(), max_length=65).fit(TEXTS)
+        SentenceEmbedder(encoder=tiny_bert_folder(), max_length=65).fit(TEXTS)
 
 
 def test_empty_and_unknown_only_texts_are_encoded_as_cls_sep():
@@ -127,23 +127,23 @@ def test_a_folder_that_is_no_model_names_what_is_missing(tmp_path):
     folder = write_tiny_bert(tmp_path / "m")
     os.rename(folder / "model.safetensors", folder / "pytorch_model.bin")
     with pytest.raises(ValueError, match=r"has no model.safetensors .*pytorch_model.bin"):
-        SentenceEmbedder(model=folder).fit(TEXTS)
+        SentenceEmbedder(encoder=folder).fit(TEXTS)
     with pytest.raises(ValueError, match=r"no such folder or file"):
-        SentenceEmbedder(model=str(tmp_path / "nowhere")).fit(TEXTS)
+        SentenceEmbedder(encoder=str(tmp_path / "nowhere")).fit(TEXTS)
 
 
 def test_a_zipped_folder_gives_the_same_vectors(tmp_path):
     archive = shutil.make_archive(str(tmp_path / "tiny"), "zip", tiny_bert_folder())
     assert sorted(read_model_files(archive)) == sorted(read_model_files(tiny_bert_folder()))
     np.testing.assert_array_equal(
-        SentenceEmbedder(model=archive).fit(TEXTS).transform(TEXTS), _tiny().transform(TEXTS)
+        SentenceEmbedder(encoder=archive).fit(TEXTS).transform(TEXTS), _tiny().transform(TEXTS)
     )
 
 
 @pytest.mark.parametrize("changed", ["model.safetensors", "tokenizer.json"])
 def test_changed_model_files_after_pickling_are_a_clear_error(tmp_path, changed):
     folder = write_tiny_bert(tmp_path / "m")
-    saved = pickle.dumps(SentenceEmbedder(model=folder).fit(TEXTS))
+    saved = pickle.dumps(SentenceEmbedder(encoder=folder).fit(TEXTS))
     other = write_tiny_bert(tmp_path / "other", seed=1)
     if changed == "tokenizer.json":
         text = (folder / changed).read_text().replace('"movie"', '"moovie"')
