@@ -90,6 +90,14 @@ def _add_fit_parser(commands):
         "images through the pretrained image backbone (default: %(default)s)",
     )
     fit.add_argument(
+        "--text-features",
+        choices=("word-vectors", "sentence", "fine-tuned"),
+        default="word-vectors",
+        help="text: word vectors (GloVe when installed) under an LSTM head, all-MiniLM-L6-v2 "
+        "sentence vectors under a dense head, or that encoder fine-tuned end to end "
+        "(default: %(default)s)",
+    )
+    fit.add_argument(
         "--backbone",
         default="efficientnet_lite0",
         help="image backbone, also for --audio-features pretrained (default: %(default)s)",
@@ -117,8 +125,9 @@ def _add_fit_parser(commands):
         "--trainable-layers",
         type=_trainable_layers,
         action="append",
-        help="images and --audio-features pretrained: fine-tune this many top backbone "
-        "layers (a number or all); repeat it to give the --grid candidates",
+        help="images, --audio-features pretrained and --text-features fine-tuned: fine-tune "
+        "this many top backbone or encoder layers (a number or all); repeat it to give the "
+        "--grid candidates",
     )
     fit.add_argument("--epochs", type=int, help="maximum training epochs (default: the head's)")
     fit.add_argument(
@@ -274,7 +283,19 @@ def _check_options(args, modality):
         raise ValueError(
             "--head-size, --lstm-units and --trainable-layers take several values only with --grid"
         )
-    if head_sizes and modality == "text":
+    sentence_text = modality == "text" and args.text_features != "word-vectors"
+    if args.text_features != "word-vectors" and modality != "text":
+        raise ValueError(f"--text-features is for text data, not {modality}")
+    if lstm_units and sentence_text:
+        raise ValueError(
+            f"--lstm-units is for word-vector text models, not --text-features "
+            f"{args.text_features}: give --head-size"
+        )
+    if head_sizes and args.text_features == "fine-tuned":
+        raise ValueError(
+            "--head-size is not for --text-features fine-tuned, whose head is a softmax"
+        )
+    if head_sizes and modality == "text" and not sentence_text:
         raise ValueError(
             "--head-size is for the dense heads of image and audio models; a text "
             "model's head is an LSTM: give --lstm-units"
@@ -287,10 +308,13 @@ def _check_options(args, modality):
     pretrained_audio = modality == "audio" and args.audio_features == "pretrained"
     if args.audio_features != "spectral" and modality != "audio":
         raise ValueError(f"--audio-features is for audio data, not {modality}")
-    if depths and not (modality == "image" or pretrained_audio):
+    fine_tuned_text = modality == "text" and args.text_features == "fine-tuned"
+    if depths and not (modality == "image" or pretrained_audio or fine_tuned_text):
         raise ValueError(
-            f"--trainable-layers is for image data and --audio-features pretrained, "
-            f"not {modality}" + (" with spectral features" if modality == "audio" else "")
+            f"--trainable-layers is for image data, --audio-features pretrained and "
+            f"--text-features fine-tuned, not {modality}"
+            + (" with spectral features" if modality == "audio" else "")
+            + (f" with {args.text_features}" if modality == "text" else "")
         )
     image_options = args.backbone != "efficientnet_lite0" or args.input_size
     if image_options and not (modality == "image" or pretrained_audio):
@@ -317,6 +341,8 @@ def _configure_pipeline(args, modality, cache=None, source=None):
     lstm_units = args.lstm_units or []
     depths = args.trainable_layers or []
     fine_tune = (modality == "image" and args.grid) or bool(depths)
+    if modality == "text":
+        fine_tune = bool(depths)
     pipeline = build_pipeline(
         modality,
         backbone=args.backbone,
@@ -325,6 +351,7 @@ def _configure_pipeline(args, modality, cache=None, source=None):
         lstm_units=lstm_units[0] if lstm_units else None,
         trainable_layers=(depths[0] if depths else 0) if fine_tune else None,
         audio_features=args.audio_features,
+        text_features=args.text_features,
         epochs=args.epochs,
         n_jobs=args.n_jobs,
         random_state=args.random_state,
@@ -339,7 +366,11 @@ def _configure_pipeline(args, modality, cache=None, source=None):
     if not args.grid:
         return pipeline
     grid = parameter_grid(
-        modality, hidden_layer_sizes=head_sizes, lstm_units=lstm_units, trainable_layers=depths
+        modality,
+        hidden_layer_sizes=head_sizes,
+        lstm_units=lstm_units,
+        trainable_layers=depths,
+        text_features=args.text_features,
     )
     grid = grid_for_source(grid, pipeline)
     folds = StratifiedKFold(GRID_FOLDS, shuffle=True, random_state=args.random_state)

@@ -9,7 +9,10 @@
   is asked, ``FineTuneImageClassifier`` on the images with SpecAugment masks;
 - text: ``SequenceClassifier`` on the raw texts, its ``Word2VecEmbedder``
   holding the GloVe 6B 50-d vectors when the ``glove`` extra is installed and
-  otherwise learning 50-d vectors on the training texts.
+  otherwise learning 50-d vectors on the training texts; with
+  ``text_features="sentence"``, ``SentenceEmbedder`` (all-MiniLM-L6-v2) then
+  ``DenseHeadClassifier``; with ``"fine-tuned"``, ``FineTuneTextClassifier``
+  on the raw texts.
 
 Every pipeline ends in a step named ``"head"``, a Keras head with
 ``history_`` and ``best_epoch_``.
@@ -31,6 +34,11 @@ AUDIO_GRID_DROPOUTS = (0.0, 0.5)
 AUDIO_FEATURES = ("spectral", "pretrained")
 """What an audio model learns from: the 193 spectral features, or an ImageNet network on
 log-mel spectrogram images."""
+TEXT_FEATURES = ("word-vectors", "sentence", "fine-tuned")
+"""What a text model learns from: word vectors under an LSTM head, sentence vectors under a
+dense head, or the sentence encoder fine-tuned end to end."""
+DEFAULT_TEXT_FREEZE_DEPTHS = (0, 2)
+"""Grid of ``trainable_layers`` (fine-tuned sentence encoder) when none are given."""
 SPECTROGRAM_SIDE = 128
 """Mel bands and frames of the spectrogram images, and so the network's input side."""
 SPECTROGRAM_MASKS = ("frequency_mask", "time_mask")
@@ -57,8 +65,21 @@ def text_embedder(*, n_jobs=None, random_state=None):
     )
 
 
-def _check_head_parameters(modality, *, hidden_layer_sizes, lstm_units):
-    """ValueError when a dense-head parameter is given for text, or ``lstm_units`` for a dense head."""
+def _check_head_parameters(
+    modality, *, hidden_layer_sizes, lstm_units, text_features="word-vectors"
+):
+    """ValueError when a dense-head parameter is given for an LSTM head, or ``lstm_units`` for a dense head."""
+    if text_features not in TEXT_FEATURES:
+        raise ValueError(f"text_features must be one of {TEXT_FEATURES}, got {text_features!r}")
+    if text_features != "word-vectors" and modality != "text":
+        raise ValueError(f"text_features is for text models, not {modality}")
+    if text_features != "word-vectors":
+        if lstm_units is not None:
+            raise ValueError(
+                f"lstm_units is for word-vector text models, not {text_features}: give "
+                "hidden_layer_sizes"
+            )
+        return
     if hidden_layer_sizes is not None and modality == "text":
         raise ValueError(
             "hidden_layer_sizes is for the dense heads of image and audio models; "
@@ -77,6 +98,7 @@ def build_pipeline(
     lstm_units=None,
     trainable_layers=None,
     audio_features="spectral",
+    text_features="word-vectors",
     epochs=None,
     n_jobs=None,
     random_state=None,
@@ -106,6 +128,10 @@ def build_pipeline(
         Audio: the 193 spectral features (``AudioSpectralFeatures``), or
         128 x 128 log-mel spectrogram images (``AudioSpectrogramImages``)
         through the ImageNet ``backbone``.
+    text_features : {"word-vectors", "sentence", "fine-tuned"}, default="word-vectors"
+        Text: word vectors under ``SequenceClassifier``, all-MiniLM-L6-v2
+        sentence vectors (``SentenceEmbedder``) under ``DenseHeadClassifier``,
+        or ``FineTuneTextClassifier`` (``trainable_layers``, default 2).
     epochs : int or None, default=None
         Maximum training epochs of the head; None: the head's default.
     n_jobs : int or None, default=None
@@ -137,19 +163,30 @@ def build_pipeline(
         AudioSpectrogramImages,
         DenseHeadClassifier,
         FineTuneImageClassifier,
+        FineTuneTextClassifier,
         KerasImageFeatures,
+        SentenceEmbedder,
         SequenceClassifier,
     )
 
     if modality not in ("image", "audio", "text"):
         raise ValueError(f"unknown modality {modality!r}")
-    _check_head_parameters(modality, hidden_layer_sizes=hidden_layer_sizes, lstm_units=lstm_units)
+    _check_head_parameters(
+        modality,
+        hidden_layer_sizes=hidden_layer_sizes,
+        lstm_units=lstm_units,
+        text_features=text_features,
+    )
     if audio_features not in AUDIO_FEATURES:
         raise ValueError(f"audio_features must be one of {AUDIO_FEATURES}, got {audio_features!r}")
     pretrained_audio = modality == "audio" and audio_features == "pretrained"
-    if trainable_layers is not None and not (modality == "image" or pretrained_audio):
+    fine_tuned_text = modality == "text" and text_features == "fine-tuned"
+    if trainable_layers is not None and not (
+        modality == "image" or pretrained_audio or fine_tuned_text
+    ):
         raise ValueError(
-            f"trainable_layers is for image models and pretrained audio models, not {modality}"
+            "trainable_layers is for image models, pretrained audio models and fine-tuned "
+            f"text models, not {modality}"
         )
     head_kwargs = {"random_state": random_state}
     if hidden_layer_sizes is not None:
@@ -167,6 +204,18 @@ def build_pipeline(
         input_size = input_size or SPECTROGRAM_SIDE
         if trainable_layers is not None:
             head_kwargs["augmentation"] = SPECTROGRAM_MASKS
+    if fine_tuned_text:
+        head = FineTuneTextClassifier(
+            trainable_layers=2 if trainable_layers is None else trainable_layers, **head_kwargs
+        )
+        return Pipeline([("head", head)])
+    if modality == "text" and text_features == "sentence":
+        return Pipeline(
+            [
+                ("features", SentenceEmbedder(verbose=verbose)),
+                ("head", DenseHeadClassifier(**head_kwargs)),
+            ]
+        )
     if trainable_layers is not None:
         fine_tune = FineTuneImageClassifier(
             backbone=backbone,
@@ -204,7 +253,14 @@ def build_pipeline(
     )
 
 
-def parameter_grid(modality, *, hidden_layer_sizes=(), lstm_units=(), trainable_layers=()):
+def parameter_grid(
+    modality,
+    *,
+    hidden_layer_sizes=(),
+    lstm_units=(),
+    trainable_layers=(),
+    text_features="word-vectors",
+):
     """The small grid that ``sktransfer fit --grid`` searches: freeze depth and head size.
 
     Parameters
@@ -217,6 +273,7 @@ def parameter_grid(modality, *, hidden_layer_sizes=(), lstm_units=(), trainable_
         Text: candidate LSTM units; empty: ``DEFAULT_GRID_LSTM_UNITS``.
     trainable_layers : sequence of (int or "all"), default=()
         Image: candidate freeze depths; empty: ``DEFAULT_FREEZE_DEPTHS``.
+        Fine-tuned text: candidate depths; empty: ``DEFAULT_TEXT_FREEZE_DEPTHS``.
         Audio: candidate freeze depths of a network fine-tuned on spectrogram
         images; empty: none (the dense head on frozen features or on the
         spectral features).
@@ -242,7 +299,15 @@ def parameter_grid(modality, *, hidden_layer_sizes=(), lstm_units=(), trainable_
         modality,
         hidden_layer_sizes=list(hidden_layer_sizes) or None,
         lstm_units=list(lstm_units) or None,
+        text_features=text_features,
     )
+    if modality == "text" and text_features == "fine-tuned":
+        return {"head__trainable_layers": list(trainable_layers or DEFAULT_TEXT_FREEZE_DEPTHS)}
+    if modality == "text" and text_features == "sentence":
+        if trainable_layers:
+            raise ValueError("trainable_layers is for fine-tuned text models, not sentence vectors")
+        sizes = [tuple(sizes) for sizes in hidden_layer_sizes or DEFAULT_GRID_HIDDEN_LAYER_SIZES]
+        return {"head__hidden_layer_sizes": sizes}
     if trainable_layers and modality == "text":
         raise ValueError("trainable_layers is for image and audio models, not text")
     if modality == "text":
