@@ -9,7 +9,11 @@ Run from the repository root::
    Word2Vec (news source corpus), GloVe 6B 50-d and all-MiniLM-L6-v2 sentence
    vectors, with a learning curve over the number of labels; and
    FineTuneTextClassifier frozen against fine-tuned (top 2 layers), 5 folds x 1.
-2. Throughput: ``transform`` sentences/s against the bare compiled forward pass on
+2. Accuracy on a second real labelled collection that ships with gensim: the word pairs of
+   Mikolov's analogy questions (``questions-words.txt``), each pair ("athens greece",
+   "boy girl", "quick quickly") labelled with its relation (14 classes: capital, currency,
+   family, plural, past tense...), 20 distinct pairs per class, the same classifiers.
+3. Throughput: ``transform`` sentences/s against the bare compiled forward pass on
    the same already tokenised, padded batches (the ratio is what tokenising,
    batching and bookkeeping cost), and length grouping on texts of mixed length
    against batches in the given order. All ratios come from one run.
@@ -87,6 +91,59 @@ def accuracy(texts, labels):
         print(f"  {n:3d} labels: " + ", ".join(f"{k} {v:.3f}" for k, v in curve.items()))
 
 
+def relation_pairs(per_class=20, seed=0):
+    """Distinct word pairs of gensim's analogy questions, labelled by relation."""
+    pairs = {}
+    with open(datapath("questions-words.txt"), encoding="utf-8") as stream:
+        for line in stream:
+            if line.startswith(":"):
+                relation = line[1:].strip()
+                continue
+            words = line.lower().split()
+            for pair in (words[:2], words[2:]):
+                pairs.setdefault(relation, {}).setdefault(" ".join(pair), None)
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for relation, found in pairs.items():
+        chosen = rng.choice(sorted(found), per_class, replace=False)
+        texts += chosen.tolist()
+        labels += [relation] * per_class
+    return texts, labels
+
+
+def relations():
+    texts, labels = relation_pairs()
+    cv = RepeatedStratifiedKFold(n_splits=5, n_repeats=2, random_state=0)
+    vectors = SentenceEmbedder().fit(texts).transform(texts)
+    rows = {
+        "TF-IDF (from scratch)": (
+            make_pipeline(
+                TfidfVectorizer(tokenizer=default_tokenize, lowercase=False, token_pattern=None),
+                LogisticRegression(max_iter=2000),
+            ),
+            texts,
+        ),
+        "GloVe 6B 50-d": (
+            make_pipeline(
+                Word2VecEmbedder(pretrained="glove-6b-50d"),
+                StandardScaler(),
+                LogisticRegression(C=0.1, max_iter=2000),
+            ),
+            texts,
+        ),
+        "all-MiniLM-L6-v2 sentence vectors": (LogisticRegression(max_iter=2000), vectors),
+    }
+    print(
+        f"accuracy, {len(texts)} analogy word pairs, {len(set(labels))} relations, "
+        "stratified 5-fold x 2"
+    )
+    for name, (model, X) in rows.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            scores = cross_val_score(model, X, labels, cv=cv)
+        print(f"  {name:38s} {scores.mean():.3f} +- {scores.std():.3f}", flush=True)
+
+
 def finetune(texts, labels):
     cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     print("FineTuneTextClassifier, stratified 5-fold x 1")
@@ -142,9 +199,14 @@ def throughput(texts):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--skip-finetune", action="store_true")
+    parser.add_argument("--only", choices=("polarity", "relations", "throughput", "finetune"))
     args = parser.parse_args()
     texts, labels = load_polarity()
+    if args.only == "relations":
+        relations()
+        raise SystemExit
     accuracy(texts, labels)
+    relations()
     # Mixed lengths: the review sentences and 1 in 8 of them repeated 6 times into a paragraph.
     mixed = [t if i % 8 else " ".join([t] * 6) for i, t in enumerate(texts * 2)]
     throughput(mixed)
