@@ -13,9 +13,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from ._cache_keys import hash_parts, item_digest, module_versions, settings_digest
 from ._items import as_items, check_items, describe_item
 from .cache import FeatureCache
+from .cache._keys import hash_parts, item_digest, module_versions, settings_digest
 
 ON_ERROR = ("raise", "nan")
 """The ``on_error`` policies: raise a ValueError naming the item, or give a row of NaN."""

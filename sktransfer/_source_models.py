@@ -31,7 +31,7 @@ def is_model_file(value):
     """
     if not isinstance(value, (str, os.PathLike)) or not os.path.isfile(value):
         return False
-    from .cli._model_file import FORMAT  # the metadata's format, in every model file's first bytes
+    from ._model_file import FORMAT  # the metadata's format, in every model file's first bytes
 
     with open(value, "rb") as stream:
         return FORMAT.encode() in stream.read(512)
@@ -89,7 +89,7 @@ def source_model(value, *, parameter, owner, kinds, modality=None):
     where = f"{owner}({parameter}=...)"
     path = None
     if is_model_file(value):
-        from .cli._model_file import load_model
+        from ._model_file import load_model
 
         path = os.fspath(value)
         saved = load_model(path)

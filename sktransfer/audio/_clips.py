@@ -19,9 +19,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._extractor import ON_ERROR
 from .._items import check_items, describe_item
-from .._parallel import parallel_map
 from ..cache import FeatureCache
 from ._io import check_waveform, clip_items, is_path, load_clip
+from ._parallel import parallel_map
 
 CLIP_PARAMETER_CONSTRAINTS = {
     "sr": [Interval(Integral, 1, None, closed="left")],

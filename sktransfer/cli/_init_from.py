@@ -16,7 +16,7 @@ The target's model file refers to the source file by path and SHA-256, as to
 any weights file.
 """
 
-from ._model_file import load_model
+from .._model_file import load_model
 
 SOURCE_HEADS = ("FineTuneImageClassifier", "DenseHeadClassifier", "SequenceClassifier")
 """The heads of the model files that ``--init-from`` takes."""

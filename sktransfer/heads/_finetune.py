@@ -9,14 +9,14 @@ from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from .._precision import PRECISIONS, build_in, loss_scaled, resolve_precision
+from .._keras._distribution import DISTRIBUTIONS, distribution_scope
+from .._keras._precision import PRECISIONS, build_in, loss_scaled, resolve_precision
+from .._keras._shared_training import compile_model
 from .._source_models import SharesSourceModel
 from ..image._io import RESIZE_POLICIES
 from ._augmentation import MASKS, spectrogram_masks
 from ._base import SklearnKerasClassifier
 from ._dense import check_layer_sizes
-from ._distribution import DISTRIBUTIONS, distribution_scope
-from ._shared_training import compile_model
 
 AUGMENTATIONS = ("flip", "crop", "rotation", "zoom", *MASKS)
 

@@ -9,12 +9,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from .._precision import PRECISIONS, build_in, resolve_precision
+from .._keras._distribution import DISTRIBUTIONS, distribution_scope
+from .._keras._precision import PRECISIONS, build_in, resolve_precision
 from .._source_models import SharesSourceModel
 from ..text import _bert_layers  # noqa: F401  (registers the layers a pickled model_ holds)
 from ._base import SklearnKerasClassifier
 from ._dense import check_layer_sizes
-from ._distribution import DISTRIBUTIONS, distribution_scope
 from ._finetune import FineTuningPhases
 
 ENCODER_NAME = "sentence_encoder"

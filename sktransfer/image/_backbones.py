@@ -18,12 +18,14 @@ import hashlib
 import os
 import threading
 import warnings
+import weakref
 from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
 
-from .._precision import build_in
+from .._keras._forward import compiled_function, compiled_functions
+from .._keras._precision import build_in
 
 
 @dataclass(frozen=True)
@@ -253,7 +255,6 @@ class FeatureNetwork:
             self.n_features = int(out_shape[-1])
         else:
             self.n_features = int(np.prod(out_shape))
-        self._compiled = {}  # input dtype -> compiled _forward
         self._lock = threading.Lock()
         self._sha256 = None
 
@@ -288,24 +289,11 @@ class FeatureNetwork:
 
         Eager ``_forward`` under another Keras backend.
         """
-        import keras
-
-        function = self._compiled.get(dtype)
-        if function is not None:
-            return function
-        with self._lock:
-            if dtype not in self._compiled:
-                if keras.backend.backend() == "tensorflow":
-                    import tensorflow as tf
-
-                    height, width = self.input_size
-                    spec = tf.TensorSpec((None, height, width, 3), dtype)
-                    function = tf.function(self._forward, input_signature=[spec])
-                    function.get_concrete_function()  # trace now, inside the lock
-                else:
-                    function = self._forward
-                self._compiled[dtype] = function
-            return self._compiled[dtype]
+        height, width = self.input_size
+        network = weakref.ref(self)  # the function must not keep its owner alive
+        return compiled_function(
+            self, dtype, lambda x: network()._forward(x), (None, height, width, 3), dtype
+        )
 
     @property
     def input_size(self):
@@ -316,7 +304,7 @@ class FeatureNetwork:
         """How many times the compiled functions were traced (0 outside TensorFlow)."""
         return sum(
             function.experimental_get_tracing_count()
-            for function in list(self._compiled.values())
+            for function in compiled_functions(self)
             if hasattr(function, "experimental_get_tracing_count")
         )
 

@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from tqdm.auto import tqdm
 
 from .._extractor import ON_ERROR, FeatureExtractor
-from .._precision import PRECISIONS, resolve_precision
+from .._keras._precision import PRECISIONS, resolve_precision
 from .._source_models import SharesSourceModel
 from ..cache import FeatureCache
 from ._backbones import POOLINGS, backbone_and_size, feature_network

@@ -18,10 +18,9 @@ import joblib
 import numpy as np
 
 from .. import __version__
-from .._cache_keys import file_digest
-from ..cli._model_file import ModelFileError, check_version, read_metadata
-
-MODALITIES = ("image", "audio", "text")
+from .._modalities import MODALITIES
+from .._model_file import ModelFileError, check_version, read_metadata
+from ..cache._keys import file_digest
 
 
 def modality_of_pipeline(pipeline):

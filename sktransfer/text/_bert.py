@@ -557,7 +557,7 @@ class SentenceEncoder:
     """
 
     def __init__(self, files, precision="float32"):
-        from .._precision import build_in
+        from .._keras._precision import build_in
 
         self.files = files
         self.spec = EncoderSpec(files)

@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from tqdm.auto import tqdm
 
 from .._extractor import ON_ERROR, FeatureExtractor
-from .._precision import PRECISIONS, resolve_precision
+from .._keras._precision import PRECISIONS, resolve_precision
 from .._source_models import SharesSourceModel, is_model_file, is_source_model, source_model
 from ..cache import FeatureCache
 from ._bert import (

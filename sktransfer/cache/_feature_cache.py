@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._cache_store import open_store
+from ._store import open_store
 
 __all__ = ["FeatureCache"]
 

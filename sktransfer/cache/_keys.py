@@ -87,7 +87,7 @@ def module_versions(*modules):
     """
     import importlib
 
-    from . import __version__
+    from .. import __version__
 
     if "keras" in modules:
         import keras
