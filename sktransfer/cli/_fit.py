@@ -8,6 +8,7 @@ from .. import __version__
 from ._checks import GRID_FOLDS, check_options, min_per_class
 from ._measure import measure
 from ._progress import say
+from ._recipes import EXTRACTORS, HEAD
 
 
 def configure_pipeline(args, modality, cache=None, source=None):
@@ -43,7 +44,7 @@ def configure_pipeline(args, modality, cache=None, source=None):
         verbose=0 if args.quiet else 1,
     )
     if cache is not None:
-        for step in ("spectrogram", "features"):
+        for step in EXTRACTORS:
             if step in pipeline.named_steps:
                 pipeline.set_params(**{f"{step}__cache": cache})
     if source is not None:
@@ -93,12 +94,12 @@ def fit_command(args):
         estimator = configure_pipeline(args, data.modality, cache, source)
         final, y_true, y_pred, measured = measure(args, estimator, X, y, classes)
     pipeline = final.best_estimator_ if args.grid else final
-    for step in ("spectrogram", "features"):  # the model file names no folder of this host
+    for step in EXTRACTORS:  # the model file names no folder of this host
         if step in pipeline.named_steps:
             pipeline.set_params(**{f"{step}__cache": None})
     model_path = save_model(args.out, pipeline, modality=data.modality)
     summary = classification_summary(y_true, y_pred, classes)
-    head = pipeline.named_steps["head"]
+    head = pipeline.named_steps[HEAD]
     metrics = {
         "sktransfer_version": __version__,
         "data": str(data.source),

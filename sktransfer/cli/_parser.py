@@ -8,7 +8,8 @@ modality) are in ``_checks``.
 import argparse
 
 from .. import __version__
-from ._checks import GRID_FOLDS
+from .._modalities import MODALITIES
+from ._checks import AUDIO_FEATURES, DEFAULT_BACKBONE, GRID_FOLDS
 
 
 def _head_size(text):
@@ -68,12 +69,12 @@ def _add_fit_parser(commands):
     )
     fit.add_argument(
         "--modality",
-        choices=("image", "audio", "text"),
+        choices=MODALITIES,
         help="the kind of data (default: from the file extensions)",
     )
     fit.add_argument(
         "--audio-features",
-        choices=("spectral", "pretrained"),
+        choices=AUDIO_FEATURES,
         default="spectral",
         help="audio: learn from the 193 spectral features, or from log-mel spectrogram "
         "images through the pretrained image backbone (default: %(default)s)",
@@ -88,7 +89,7 @@ def _add_fit_parser(commands):
     )
     fit.add_argument(
         "--backbone",
-        default="efficientnet_lite0",
+        default=DEFAULT_BACKBONE,
         help="image backbone, also for --audio-features pretrained (default: %(default)s)",
     )
     fit.add_argument(
@@ -205,7 +206,7 @@ def _add_serve_parser(commands):
     serve.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     serve.add_argument(
         "--modality",
-        choices=("image", "audio", "text"),
+        choices=MODALITIES,
         help="what the model takes, for a pickle whose first step does not say",
     )
     serve.add_argument(

@@ -14,14 +14,23 @@
   ``DenseHeadClassifier``; with ``"fine-tuned"``, ``FineTuneTextClassifier``
   on the raw texts.
 
-Every pipeline ends in a step named ``"head"``, a Keras head with
-``history_`` and ``best_epoch_``.
+Every pipeline ends in a step named ``HEAD`` (``"head"``), a Keras head with
+``history_`` and ``best_epoch_``; the extractors are the steps ``FEATURES``
+and ``SPECTROGRAM``. These constants are the one home of the step names.
 """
 
 from importlib.util import find_spec
 
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from ._checks import DEFAULT_BACKBONE, PARAMETERS, check_applicable
+
+HEAD = "head"
+"""The name of every pipeline's last step, a Keras head with ``history_`` and ``best_epoch_``."""
+FEATURES = "features"
+"""The name of the feature extractor's step (absent when the head takes the raw inputs)."""
+SPECTROGRAM = "spectrogram"
+"""The name of the step that turns clips into spectrogram images (pretrained audio models)."""
+EXTRACTORS = (SPECTROGRAM, FEATURES)
+"""The steps that read the inputs, and so take ``cache``, ``n_jobs`` and ``verbose``."""
 
 DEFAULT_FREEZE_DEPTHS = (0, 10)
 """Grid of ``trainable_layers`` (image) when none are given."""
@@ -29,16 +38,10 @@ DEFAULT_GRID_HIDDEN_LAYER_SIZES = ((), (256,))
 """Grid of the dense head's ``hidden_layer_sizes`` (image, audio) when none are given."""
 DEFAULT_GRID_LSTM_UNITS = (32, 100)
 """Grid of ``lstm_units`` of the text head when none are given."""
-AUDIO_GRID_DROPOUTS = (0.0, 0.5)
-"""Grid of the audio head's dropout."""
-AUDIO_FEATURES = ("spectral", "pretrained")
-"""What an audio model learns from: the 193 spectral features, or an ImageNet network on
-log-mel spectrogram images."""
-TEXT_FEATURES = ("word-vectors", "sentence", "fine-tuned")
-"""What a text model learns from: word vectors under an LSTM head, sentence vectors under a
-dense head, or the sentence encoder fine-tuned end to end."""
 DEFAULT_TEXT_FREEZE_DEPTHS = (0, 2)
 """Grid of ``trainable_layers`` (fine-tuned sentence encoder) when none are given."""
+AUDIO_GRID_DROPOUTS = (0.0, 0.5)
+"""Grid of the audio head's dropout."""
 SPECTROGRAM_SIDE = 128
 """Mel bands and frames of the spectrogram images, and so the network's input side."""
 SPECTROGRAM_MASKS = ("frequency_mask", "time_mask")
@@ -65,34 +68,10 @@ def text_embedder(*, n_jobs=None, random_state=None):
     )
 
 
-def _check_head_parameters(
-    modality, *, hidden_layer_sizes, lstm_units, text_features="word-vectors"
-):
-    """ValueError when a dense-head parameter is given for an LSTM head, or ``lstm_units`` for a dense head."""
-    if text_features not in TEXT_FEATURES:
-        raise ValueError(f"text_features must be one of {TEXT_FEATURES}, got {text_features!r}")
-    if text_features != "word-vectors" and modality != "text":
-        raise ValueError(f"text_features is for text models, not {modality}")
-    if text_features != "word-vectors":
-        if lstm_units is not None:
-            raise ValueError(
-                f"lstm_units is for word-vector text models, not {text_features}: give "
-                "hidden_layer_sizes"
-            )
-        return
-    if hidden_layer_sizes is not None and modality == "text":
-        raise ValueError(
-            "hidden_layer_sizes is for the dense heads of image and audio models; "
-            "a text model's head is an LSTM: give lstm_units"
-        )
-    if lstm_units is not None and modality != "text":
-        raise ValueError(f"lstm_units is for text models, not {modality}: give hidden_layer_sizes")
-
-
 def build_pipeline(
     modality,
     *,
-    backbone="efficientnet_lite0",
+    backbone=DEFAULT_BACKBONE,
     input_size=None,
     hidden_layer_sizes=None,
     lstm_units=None,
@@ -158,6 +137,9 @@ def build_pipeline(
     >>> [type(step).__name__ for step in pretrained.named_steps.values()]
     ['AudioSpectrogramImages', 'KerasImageFeatures', 'DenseHeadClassifier']
     """
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
     from .. import (
         AudioSpectralFeatures,
         AudioSpectrogramImages,
@@ -169,25 +151,16 @@ def build_pipeline(
         SequenceClassifier,
     )
 
-    if modality not in ("image", "audio", "text"):
-        raise ValueError(f"unknown modality {modality!r}")
-    _check_head_parameters(
+    check_applicable(
         modality,
-        hidden_layer_sizes=hidden_layer_sizes,
-        lstm_units=lstm_units,
+        hidden_layer_sizes=hidden_layer_sizes is not None,
+        lstm_units=lstm_units is not None,
+        trainable_layers=trainable_layers is not None,
+        audio_features=audio_features,
         text_features=text_features,
+        names=PARAMETERS,
     )
-    if audio_features not in AUDIO_FEATURES:
-        raise ValueError(f"audio_features must be one of {AUDIO_FEATURES}, got {audio_features!r}")
     pretrained_audio = modality == "audio" and audio_features == "pretrained"
-    fine_tuned_text = modality == "text" and text_features == "fine-tuned"
-    if trainable_layers is not None and not (
-        modality == "image" or pretrained_audio or fine_tuned_text
-    ):
-        raise ValueError(
-            "trainable_layers is for image models, pretrained audio models and fine-tuned "
-            f"text models, not {modality}"
-        )
     head_kwargs = {"random_state": random_state}
     if hidden_layer_sizes is not None:
         head_kwargs["hidden_layer_sizes"] = tuple(hidden_layer_sizes)
@@ -195,27 +168,27 @@ def build_pipeline(
         head_kwargs["lstm_units"] = lstm_units
     if epochs is not None:
         head_kwargs["epochs"] = epochs
+    if modality == "text" and text_features == "fine-tuned":
+        head = FineTuneTextClassifier(
+            trainable_layers=2 if trainable_layers is None else trainable_layers, **head_kwargs
+        )
+        return Pipeline([(HEAD, head)])
+    if modality == "text" and text_features == "sentence":
+        return Pipeline(
+            [
+                (FEATURES, SentenceEmbedder(verbose=verbose)),
+                (HEAD, DenseHeadClassifier(**head_kwargs)),
+            ]
+        )
     steps = []
     if pretrained_audio:
         spectrogram = AudioSpectrogramImages(
             n_mels=SPECTROGRAM_SIDE, n_frames=SPECTROGRAM_SIDE, n_jobs=n_jobs, verbose=verbose
         )
-        steps.append(("spectrogram", spectrogram))
+        steps.append((SPECTROGRAM, spectrogram))
         input_size = input_size or SPECTROGRAM_SIDE
         if trainable_layers is not None:
             head_kwargs["augmentation"] = SPECTROGRAM_MASKS
-    if fine_tuned_text:
-        head = FineTuneTextClassifier(
-            trainable_layers=2 if trainable_layers is None else trainable_layers, **head_kwargs
-        )
-        return Pipeline([("head", head)])
-    if modality == "text" and text_features == "sentence":
-        return Pipeline(
-            [
-                ("features", SentenceEmbedder(verbose=verbose)),
-                ("head", DenseHeadClassifier(**head_kwargs)),
-            ]
-        )
     if trainable_layers is not None:
         fine_tune = FineTuneImageClassifier(
             backbone=backbone,
@@ -224,26 +197,24 @@ def build_pipeline(
             n_jobs=n_jobs,
             **head_kwargs,
         )
-        return Pipeline([*steps, ("head", fine_tune)])
+        return Pipeline([*steps, (HEAD, fine_tune)])
     if modality == "image" or pretrained_audio:
         features = KerasImageFeatures(
             backbone=backbone, input_size=input_size, n_jobs=n_jobs, verbose=verbose
         )
-        return Pipeline(
-            [*steps, ("features", features), ("head", DenseHeadClassifier(**head_kwargs))]
-        )
+        return Pipeline([*steps, (FEATURES, features), (HEAD, DenseHeadClassifier(**head_kwargs))])
     if modality == "audio":
         return Pipeline(
             [
-                ("features", AudioSpectralFeatures(n_jobs=n_jobs, verbose=verbose)),
+                (FEATURES, AudioSpectralFeatures(n_jobs=n_jobs, verbose=verbose)),
                 ("scale", StandardScaler()),
-                ("head", DenseHeadClassifier(**head_kwargs)),
+                (HEAD, DenseHeadClassifier(**head_kwargs)),
             ]
         )
     return Pipeline(
         [
             (
-                "head",
+                HEAD,
                 SequenceClassifier(
                     embedder=text_embedder(n_jobs=n_jobs, random_state=random_state),
                     **head_kwargs,
@@ -293,34 +264,31 @@ def parameter_grid(
     >>> parameter_grid("audio")
     {'head__hidden_layer_sizes': [(), (256,)], 'head__dropout': [0.0, 0.5]}
     """
-    if modality not in ("image", "audio", "text"):
-        raise ValueError(f"unknown modality {modality!r}")
-    _check_head_parameters(
+    check_applicable(
         modality,
-        hidden_layer_sizes=list(hidden_layer_sizes) or None,
-        lstm_units=list(lstm_units) or None,
+        hidden_layer_sizes=bool(hidden_layer_sizes),
+        lstm_units=bool(lstm_units),
+        trainable_layers=bool(trainable_layers),
+        audio_features="pretrained" if trainable_layers and modality == "audio" else "spectral",
         text_features=text_features,
+        names=PARAMETERS,
     )
     if modality == "text" and text_features == "fine-tuned":
-        return {"head__trainable_layers": list(trainable_layers or DEFAULT_TEXT_FREEZE_DEPTHS)}
+        return {f"{HEAD}__trainable_layers": list(trainable_layers or DEFAULT_TEXT_FREEZE_DEPTHS)}
     if modality == "text" and text_features == "sentence":
-        if trainable_layers:
-            raise ValueError("trainable_layers is for fine-tuned text models, not sentence vectors")
         sizes = [tuple(sizes) for sizes in hidden_layer_sizes or DEFAULT_GRID_HIDDEN_LAYER_SIZES]
-        return {"head__hidden_layer_sizes": sizes}
-    if trainable_layers and modality == "text":
-        raise ValueError("trainable_layers is for image and audio models, not text")
+        return {f"{HEAD}__hidden_layer_sizes": sizes}
     if modality == "text":
         return {
-            "head__lstm_units": list(lstm_units or DEFAULT_GRID_LSTM_UNITS),
-            "head__trainable_embedding": [False, True],
+            f"{HEAD}__lstm_units": list(lstm_units or DEFAULT_GRID_LSTM_UNITS),
+            f"{HEAD}__trainable_embedding": [False, True],
         }
     sizes = [tuple(sizes) for sizes in hidden_layer_sizes or DEFAULT_GRID_HIDDEN_LAYER_SIZES]
-    grid = {"head__hidden_layer_sizes": sizes}
+    grid = {f"{HEAD}__hidden_layer_sizes": sizes}
     if modality == "image":
-        grid["head__trainable_layers"] = list(trainable_layers or DEFAULT_FREEZE_DEPTHS)
+        grid[f"{HEAD}__trainable_layers"] = list(trainable_layers or DEFAULT_FREEZE_DEPTHS)
     else:
-        grid["head__dropout"] = list(AUDIO_GRID_DROPOUTS)
+        grid[f"{HEAD}__dropout"] = list(AUDIO_GRID_DROPOUTS)
         if trainable_layers:
-            grid["head__trainable_layers"] = list(trainable_layers)
+            grid[f"{HEAD}__trainable_layers"] = list(trainable_layers)
     return grid

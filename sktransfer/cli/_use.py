@@ -4,6 +4,7 @@ import csv
 import sys
 
 from ._progress import say
+from ._recipes import EXTRACTORS
 
 
 def model_and_inputs_agree(saved, data_modality, model_path, where):
@@ -17,8 +18,15 @@ def model_and_inputs_agree(saved, data_modality, model_path, where):
 def set_run_options(args, pipeline):
     """Apply ``--n-jobs`` and ``--quiet`` to the extractor of a loaded pipeline."""
     params = pipeline.get_params()
-    options = {"features__n_jobs": args.n_jobs, "features__verbose": 0 if args.quiet else 1}
-    pipeline.set_params(**{name: value for name, value in options.items() if name in params})
+    options = {"n_jobs": args.n_jobs, "verbose": 0 if args.quiet else 1}
+    for step in EXTRACTORS:
+        pipeline.set_params(
+            **{
+                f"{step}__{name}": value
+                for name, value in options.items()
+                if f"{step}__{name}" in params
+            }
+        )
 
 
 def predict_command(args):

@@ -8,10 +8,11 @@ import keras
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from .._keras._distribution import DISTRIBUTIONS, distribution_scope
 from .._keras._precision import PRECISIONS, build_in, resolve_precision
-from .._source_models import SharesSourceModel
+from .._source_models import ExportedSentenceEncoder, SharesSourceModel
 from ..text import _bert_layers  # noqa: F401  (registers the layers a pickled model_ holds)
 from ._base import SklearnKerasClassifier
 from ._dense import check_layer_sizes
@@ -181,6 +182,7 @@ class FineTuneTextClassifier(SharesSourceModel, FineTuningPhases, SklearnKerasCl
     (1, 2)
     """
 
+    _sktransfer_modality = "text"
     _source_parameter = "encoder"
     _frozen_output_layer = "sentence_vector"
     _parameter_constraints = {
@@ -345,6 +347,17 @@ class FineTuneTextClassifier(SharesSourceModel, FineTuningPhases, SklearnKerasCl
         del self.n_trainable_backbone_weights_
 
     # -- as a source model -----------------------------------------------------------
+
+    def __sktransfer_export__(self, kind):
+        """The fine-tuned encoder (kind ``"sentence_encoder"``) of the export protocol.
+
+        Its model files in Hugging Face format, without the head on top; see
+        ``sktransfer._source_models``.
+        """
+        if kind != "sentence_encoder":
+            return NotImplemented
+        check_is_fitted(self)
+        return ExportedSentenceEncoder(self._encoder_files())
 
     def _encoder_files(self):
         """The fine-tuned encoder's model files (Hugging Face format, by name)."""

@@ -14,7 +14,6 @@ gives float32 features all the same: the feature map is cast before pooling.
 """
 
 import collections
-import hashlib
 import os
 import threading
 import warnings
@@ -26,6 +25,7 @@ import numpy as np
 
 from .._keras._forward import compiled_function, compiled_functions
 from .._keras._precision import build_in
+from ..cache._keys import array_digest
 
 
 @dataclass(frozen=True)
@@ -263,12 +263,7 @@ class FeatureNetwork:
         """SHA-256 (hex) of every weight of the network, in layer order."""
         with self._lock:
             if self._sha256 is None:
-                digest = hashlib.sha256()
-                for value in self.model.get_weights():
-                    value = np.ascontiguousarray(value)
-                    digest.update(f"{value.dtype.str}{value.shape}".encode())
-                    digest.update(value.tobytes())
-                self._sha256 = digest.hexdigest()
+                self._sha256 = array_digest(self.model.get_weights())
             return self._sha256
 
     def _forward(self, x):

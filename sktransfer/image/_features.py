@@ -176,6 +176,7 @@ class KerasImageFeatures(SharesSourceModel, FeatureExtractor):
     _noun = "image"
     _computing_modules = ("keras", "PIL")
     _source_parameter = "weights"
+    _sktransfer_modality = "image"
 
     def __init__(
         self,

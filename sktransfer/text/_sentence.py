@@ -57,16 +57,15 @@ def source_encoder(model, owner):
     """
     if not is_source_model(model):
         return None
-    from ..heads import FineTuneTextClassifier
-
     source = source_model(
         model,
         parameter="encoder",
         owner=owner,
-        kinds=(FineTuneTextClassifier,),
+        kind="sentence_encoder",
+        expected=("FineTuneTextClassifier",),
         modality=("text",),
     )
-    return source.model._encoder_files(), source.description
+    return source.export.files, source.description
 
 
 class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
@@ -187,6 +186,7 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
         "embed_weights": ["boolean"],
     }
 
+    _sktransfer_modality = "text"
     _noun = "document"
     _files = False
     _computing_modules = ("keras", "tokenizers")

@@ -525,8 +525,8 @@ def test_user_errors_give_one_line_and_status_1(case, image_folder, tmp_path, ca
         clips = tone_folder(tmp_path / "clips")
         argv = ["fit", clips, "--out", model, "--trainable-layers", "2"]
         message = (
-            "--trainable-layers is for image data, --audio-features pretrained and "
-            "--text-features fine-tuned, not audio with spectral features"
+            "--trainable-layers is for image data and --audio-features pretrained, "
+            "not audio with spectral features"
         )
     elif case == "lstm units of an audio model":
         clips = tone_folder(tmp_path / "clips")
