@@ -14,10 +14,11 @@ A part has up to two halves:
   holds (image files, PIL images, arrays, clips, texts) into the graph's
   input tensor, with the pipeline's own decoding, checks and errors. It is
   written into the graph file as settings (JSON) and the name of the class
-  that rebuilds it, ``"sktransfer.image:KerasImageFeatures"``; the runtime
-  calls that class's ``__sktransfer_onnx_reader__(settings, folder)``, so the
-  runtime, like the exporter, knows no step by name. Readers must run
-  without TensorFlow or Keras.
+  that rebuilds it, ``"sktransfer.image._io:ImageReader"``; the runtime
+  calls that class's ``__sktransfer_onnx_reader__(settings, files)``, so the
+  runtime, like the exporter, knows no step by name. Readers must import and
+  run without TensorFlow or Keras, and should import little else: the
+  runtime's start-up is their imports.
 - a **graph**, an ONNX model with one input named ``"input"`` and the outputs
   ``"features"`` (a transformer) or ``"label"`` and ``"probabilities"`` (a
   classifier).
@@ -113,10 +114,12 @@ class OnnxPart:
 
 
 def reader_class_name(cls):
-    """``"sktransfer.image:KerasImageFeatures"``: the public module of ``cls`` and its name.
+    """``"module:Class"``: where the runtime finds the class that rebuilds a reader.
 
-    The runtime imports the module and takes the class, so the name must not
-    depend on the private file the class lives in.
+    The runtime imports the module and calls the class's
+    ``__sktransfer_onnx_reader__(settings, files)``. Private modules are
+    named as they are: a model loads only in the sktransfer release (major.minor)
+    that exported it, where they are where they were.
 
     Examples
     --------
@@ -124,12 +127,7 @@ def reader_class_name(cls):
     >>> reader_class_name(FeatureCache)
     'sktransfer.cache:FeatureCache'
     """
-    parts = []
-    for part in cls.__module__.split("."):
-        if part.startswith("_"):
-            break
-        parts.append(part)
-    return f"{'.'.join(parts)}:{cls.__qualname__}"
+    return f"{cls.__module__}:{cls.__qualname__}"
 
 
 def reader_of(cls, settings):

@@ -341,16 +341,11 @@ class KerasImageFeatures(SharesSourceModel, FeatureExtractor):
         }
         return OnnxPart(
             output=TensorSpec("float32", (None, self.n_features_out_)),
-            reader=reader_of(type(self), settings),
+            reader=reader_of(ImageReader, settings),
             graph=graph,
             modality=modality,
             samples=synthetic_images,
         )
-
-    @classmethod
-    def __sktransfer_onnx_reader__(cls, settings, files):
-        """The reader of an exported graph: an ``ImageReader`` (no TensorFlow)."""
-        return ImageReader(**settings)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -396,6 +396,11 @@ class ImageReader:
         self.on_error = on_error
         self.dtype = dtype
 
+    @classmethod
+    def __sktransfer_onnx_reader__(cls, settings, files):
+        """The reader of an exported graph, from the settings the export recorded."""
+        return cls(**settings)
+
     def batches(self, X):
         """``(start, batch, failures)`` as ``iter_batches`` yields them, for the graph."""
         from joblib import effective_n_jobs
