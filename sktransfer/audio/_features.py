@@ -199,5 +199,16 @@ class AudioSpectralFeatures(ClipExtractor, FeatureExtractor):
     def _clip_function(self, weights):
         return partial(_summary_row, block_kw=self._block_settings(), stats=tuple(self.stats))
 
+    def __sktransfer_onnx__(self, context):
+        """Refused: see the message."""
+        from .._onnx import OnnxExportError
+
+        raise OnnxExportError(
+            "its 193 features come from librosa and numba code (STFT, CQT, chroma, contrast, "
+            "tonnetz) that has no ONNX ops; a graph could hold only the steps after it, and the "
+            "runtime would still need librosa and numba. Keep this pipeline in Python "
+            "(joblib), or use AudioSpectrogramImages + KerasImageFeatures, which export"
+        )
+
     def _row_shape(self):
         return (self.n_features_out_,)

@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._extractor import FeatureExtractor
 from ._clips import CLIP_PARAMETER_CONSTRAINTS, ClipExtractor
+from ._io import synthetic_clips
 from ._spectral import _mel_basis
 
 CHANNELS = ("repeat", "deltas")
@@ -282,6 +283,17 @@ class AudioSpectrogramImages(ClipExtractor, FeatureExtractor, auto_wrap_output_k
         ndarray of shape (n_clips, n_mels, n_frames, 3), float32 in [0, 255]
         """
         return super().transform(X)
+
+    def __sktransfer_onnx__(self, context):
+        """This step's part of an exported graph: it stays in Python (numpy, librosa).
+
+        Reading clips and drawing their spectrograms runs before the graph,
+        rebuilt from this extractor's parameters; the image network after it
+        takes the float32 images.
+        """
+        return self._onnx_reader_part(
+            context, modality="audio", samples=partial(synthetic_clips, sr=self.sr)
+        )
 
     def set_output(self, *, transform=None):
         """Accepted for pipelines; the images stay a 4-D numpy array whatever is asked.

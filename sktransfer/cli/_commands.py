@@ -201,7 +201,8 @@ def _add_serve_parser(commands):
     serve.add_argument(
         "model",
         metavar="MODEL",
-        help="a model file written by sktransfer fit, or a pipeline saved with joblib.dump",
+        help="a model file written by sktransfer fit, a pipeline saved with joblib.dump, or "
+        "an .onnx file written by sktransfer export (served without TensorFlow)",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address (default: %(default)s)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
@@ -241,6 +242,62 @@ def _serve(args):
         max_batch_size=args.max_batch_size,
         max_wait_ms=args.max_wait_ms,
         max_request_bytes=int(args.max_request_mb * (1 << 20)),
+    )
+
+
+def _add_export_parser(commands):
+    export = commands.add_parser(
+        "export",
+        help="export a saved model to one ONNX graph that predicts without TensorFlow",
+        description="Export a model to ONNX: one graph from pixels (or spectrogram images) to "
+        "labels and probabilities, compared with the model on sample items before it is "
+        "written; sktransfer serve OUT.onnx and sktransfer.onnx.load read it with onnxruntime "
+        "alone. See docs/onnx.md.",
+    )
+    export.add_argument(
+        "model",
+        metavar="MODEL",
+        help="a model file written by sktransfer fit, or a pipeline saved with joblib.dump",
+    )
+    export.add_argument("out", metavar="OUT", help="the .onnx file to write")
+    export.add_argument(
+        "--sample",
+        nargs="+",
+        metavar="INPUT",
+        help="files or folders of the model's inputs to compare the graph with the model on "
+        "(default: synthetic items)",
+    )
+    export.add_argument(
+        "--tolerance",
+        type=float,
+        default=1e-4,
+        help="largest difference of probabilities accepted (default: %(default)s)",
+    )
+
+
+def _export(args):
+    from ..onnx import to_onnx
+    from ._labelled_data import collect_inputs
+    from ._model_file import ModelFileError, load_model
+
+    try:
+        saved = load_model(args.model)
+        pipeline, modality = saved.pipeline, saved.modality
+    except ModelFileError:
+        if not Path(args.model).is_file():
+            raise
+        import joblib
+
+        pipeline, modality = joblib.load(args.model), None
+    sample = None
+    if args.sample:
+        if modality is None:
+            raise ValueError("--sample needs a model file written by sktransfer fit")
+        sample, _ = collect_inputs(args.sample, modality)
+    result = to_onnx(pipeline, args.out, X_sample=sample, tolerance=args.tolerance)
+    print(
+        f"{result.path} written ({result.size_bytes / 1e6:.1f} MB): it differs from the model "
+        f"by at most {result.max_difference:.2g} on {result.n_items} sample items"
     )
 
 
@@ -600,15 +657,23 @@ def main(argv=None):
     _add_predict_parser(commands)
     _add_evaluate_parser(commands)
     _add_serve_parser(commands)
+    _add_export_parser(commands)
     args = parser.parse_args(argv)
-    start_keras()  # first, to keep TensorFlow's start-up lines out
+    if not (args.command == "serve" and args.model.lower().endswith(".onnx")):
+        start_keras()  # first, to keep TensorFlow's start-up lines out; .onnx needs neither
 
     if args.command == "demo":
         from ..demo import run_demo
 
         run_demo(args.out, small=args.small, n_jobs=args.n_jobs, verbose=0 if args.quiet else 1)
         return 0
-    run = {"fit": _fit, "predict": _predict, "evaluate": _evaluate, "serve": _serve}[args.command]
+    run = {
+        "fit": _fit,
+        "predict": _predict,
+        "evaluate": _evaluate,
+        "serve": _serve,
+        "export": _export,
+    }[args.command]
     try:
         run(args)
     except (ValueError, OSError) as exc:  # the user's data or files, named in the message

@@ -240,6 +240,16 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
             raise ValueError(f"unknown augmentation {sorted(unknown)}; choose from {AUGMENTATIONS}")
         check_layer_sizes(self.hidden_layer_sizes)
 
+    def __sktransfer_onnx__(self, context):
+        """Refused: see the message."""
+        from .._onnx import OnnxExportError
+
+        raise OnnxExportError(
+            "the export of a fine-tuned network as a whole is not implemented; export "
+            "KerasImageFeatures(weights=<this fitted classifier>) followed by a head instead, "
+            "or keep this pipeline in Python (joblib)"
+        )
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         # X is images: paths, PIL images, or arrays (n, h, w[, channels]); not 2-D features.

@@ -122,6 +122,16 @@ class SequenceClassifier(SklearnKerasClassifier):
         self.lstm_units = lstm_units
         self.dropout = dropout
 
+    def __sktransfer_onnx__(self, context):
+        """Refused: see the message."""
+        from .._onnx import OnnxExportError
+
+        raise OnnxExportError(
+            "it takes raw texts, which its Word2VecEmbedder turns into word indices in Python "
+            "(gensim's vocabulary), which ONNX has no ops for. Keep this pipeline in Python "
+            "(joblib)"
+        )
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False  # X is a sequence of texts or token lists

@@ -623,6 +623,16 @@ class Word2VecEmbedder(SharesSourceModel, FeatureExtractor):
         """
         return super().get_feature_names_out(input_features)
 
+    def __sktransfer_onnx__(self, context):
+        """Refused: see the message."""
+        from .._onnx import OnnxExportError
+
+        raise OnnxExportError(
+            "it splits texts into words and looks them up in a gensim vocabulary in Python "
+            "(with tf-idf or max pooling over a variable number of words), which ONNX has no "
+            "ops for. Keep this pipeline in Python (joblib)"
+        )
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         # Like scikit-learn's text vectorizers: documents, not a 2-D table of numbers.
