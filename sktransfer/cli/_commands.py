@@ -273,6 +273,12 @@ def _add_export_parser(commands):
         default=1e-4,
         help="largest difference of probabilities accepted (default: %(default)s)",
     )
+    export.add_argument(
+        "--int8",
+        metavar="OUT_INT8",
+        help="also write an int8 copy of the graph there, calibrated on the --sample items "
+        "(see docs/onnx.md for when it pays)",
+    )
 
 
 def _export(args):
@@ -294,11 +300,27 @@ def _export(args):
         if modality is None:
             raise ValueError("--sample needs a model file written by sktransfer fit")
         sample, _ = collect_inputs(args.sample, modality)
+    if args.int8 and sample is None:
+        raise ValueError("--int8 needs --sample: items of the task to calibrate int8 ranges on")
     result = to_onnx(pipeline, args.out, X_sample=sample, tolerance=args.tolerance)
     print(
         f"{result.path} written ({result.size_bytes / 1e6:.1f} MB): it differs from the model "
         f"by at most {result.max_difference:.2g} on {result.n_items} sample items"
     )
+    if args.int8:
+        from ..onnx import quantize
+
+        int8 = quantize(args.out, args.int8, sample)
+        agreement = (
+            ""
+            if int8.label_agreement is None
+            else f"labels agree on {int8.label_agreement:.1%} and "
+        )
+        print(
+            f"{int8.path} written ({int8.size_bytes / 1e6:.1f} MB): int8, {agreement}probabilities "
+            f"differ by at most {int8.max_difference:.2g} from the float32 graph on "
+            f"{int8.n_items} sample items"
+        )
 
 
 def _say(args, message):

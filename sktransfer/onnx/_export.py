@@ -119,7 +119,8 @@ def _aligned(graphs):
     versions = {}
     for graph in graphs:
         for entry in graph.opset_import:
-            versions[entry.domain] = max(versions.get(entry.domain, 0), entry.version)
+            domain = "" if entry.domain == "ai.onnx" else entry.domain
+            versions[domain] = max(versions.get(domain, 0), entry.version)
     ir_version = max(graph.ir_version for graph in graphs)
     for graph in graphs:
         del graph.opset_import[:]
@@ -141,6 +142,8 @@ def chain(graphs):
         model = compose.merge_models(model, nxt, io_map=[(f"s{i - 1}_features", f"s{i}_input")])
         # merge_models keeps the outputs the next graph does not consume, hence the prefix
         # bookkeeping: the chain's outputs are the last graph's.
+    # merge_models concatenates the opset lists: one entry per domain, as tools expect.
+    _aligned([model])
     last = len(prefixed) - 1
     rename_value(model.graph, "s0_input", INPUT)
     for output in [o.name for o in model.graph.output]:

@@ -57,7 +57,8 @@ class OnnxModel:
     def __init__(self, session, metadata, files=None):
         self.session = session
         self.metadata = metadata
-        self._readers = [_reader(entry, files or {}) for entry in metadata["readers"]]
+        self._files = dict(files or {})
+        self._readers = [_reader(entry, self._files) for entry in metadata["readers"]]
         if metadata.get("classes") is not None:
             self.classes_ = np.asarray(metadata["classes"], dtype=metadata["classes_dtype"])
         self._outputs = [output.name for output in session.get_outputs()]

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 from PIL import Image
 from sklearn.linear_model import LogisticRegression
@@ -26,7 +27,7 @@ from sktransfer import (
 )
 from sktransfer.cli import main, save_model
 from sktransfer.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
-from sktransfer.onnx import OnnxExportError, load, to_onnx
+from sktransfer.onnx import OnnxExportError, load, quantize, to_onnx
 
 from ..conftest import tone
 from ..fresh_process import bad_image_inputs, errors_of
@@ -171,6 +172,8 @@ def test_spectrogram_audio_pipeline_with_a_dense_head(tmp_path):
     ).fit(clips, labels)
     result = to_onnx(pipeline, tmp_path / "audio.onnx")
     assert result.max_difference <= TOLERANCE
+    domains = [entry.domain for entry in onnx.load(result.path).opset_import]
+    assert sorted(domains) == sorted(set(domains))  # one opset per domain, as tools need
     model = load(tmp_path / "audio.onnx")
     assert model.modality == "audio"
     np.testing.assert_allclose(
@@ -212,3 +215,14 @@ def test_a_graph_that_disagrees_is_not_written(tmp_path):
     result = to_onnx(pipeline, tmp_path / "m.onnx", X_sample=X)
     assert result.max_difference <= TOLERANCE
     np.testing.assert_array_equal(load(tmp_path / "m.onnx").predict(X), pipeline.predict(X))
+
+
+def test_int8_copy_records_its_agreement_with_the_float_graph(exported, tmp_path):
+    images = exported["images"]
+    result = quantize(exported["path"], tmp_path / "int8.onnx", images[:8], X_check=images)
+    float32, int8 = load(exported["path"]), load(tmp_path / "int8.onnx")
+    agreement = np.mean(float32.predict(images) == int8.predict(images))
+    assert result.label_agreement == pytest.approx(agreement)
+    assert int8.metadata["quantization"]["label_agreement"] == pytest.approx(agreement)
+    assert any(node.op_type == "QuantizeLinear" for node in onnx.load(result.path).graph.node)
+    assert result.size_bytes < 0.5 * exported["path"].stat().st_size
