@@ -19,9 +19,10 @@ A part has up to two halves:
   runtime, like the exporter, knows no step by name. Readers must import and
   run without TensorFlow or Keras, and should import little else: the
   runtime's start-up is their imports.
-- a **graph**, an ONNX model with one input named ``"input"`` and the outputs
-  ``"features"`` (a transformer) or ``"label"`` and ``"probabilities"`` (a
-  classifier).
+- a **graph**, an ONNX model with one input named ``"input"`` (or, for the
+  first step only, several named ones, such as token ids and an attention
+  mask, which its reader gives as a dict) and the outputs ``"features"`` (a
+  transformer) or ``"label"`` and ``"probabilities"`` (a classifier).
 
 Readers come first (a spectrogram drawn in Python, then an image network's
 resizing), graphs after them; the exporter chains the graphs into one.
@@ -158,14 +159,16 @@ def rename_value(graph, old, new):
 
 
 def keras_to_onnx(function, input_spec, output_name, *, what, opset=OPSET):
-    """An ONNX model of a Keras/TensorFlow ``function`` of one tensor, checked to load.
+    """An ONNX model of a Keras/TensorFlow ``function``, checked to load.
 
     Parameters
     ----------
     function : callable
-        Keras ops on one batch, as traced by ``tf.function``.
-    input_spec : TensorSpec
-        Its input: dtype and shape (None for the batch dimension).
+        Keras ops on one batch, as traced by ``tf.function``: of one tensor,
+        or of several (token ids and attention mask) in ``input_spec``'s order.
+    input_spec : TensorSpec or dict of str -> TensorSpec
+        Its input, dtype and shape (None for any size): one, named
+        ``"input"`` in the graph, or several by name.
     output_name : str
         The graph output's name (``"features"``, ``"probabilities"``).
     what : str
@@ -174,7 +177,7 @@ def keras_to_onnx(function, input_spec, output_name, *, what, opset=OPSET):
     Returns
     -------
     onnx.ModelProto
-        Input ``"input"``, one output ``output_name``.
+        Inputs ``"input"`` (or the names of ``input_spec``), one output ``output_name``.
 
     Raises
     ------
@@ -186,16 +189,21 @@ def keras_to_onnx(function, input_spec, output_name, *, what, opset=OPSET):
     import tensorflow as tf
     import tf2onnx
 
-    spec = tf.TensorSpec(input_spec.shape, input_spec.dtype, name=INPUT)
-    traced = tf.function(function, input_signature=[spec])
+    specs = input_spec if isinstance(input_spec, dict) else {INPUT: input_spec}
+    signature = [tf.TensorSpec(s.shape, s.dtype, name=name) for name, s in specs.items()]
+    traced = tf.function(function, input_signature=signature)
     try:
-        model, _ = tf2onnx.convert.from_function(traced, input_signature=[spec], opset=opset)
+        model, _ = tf2onnx.convert.from_function(traced, input_signature=signature, opset=opset)
     except Exception as exc:  # tf2onnx raises plain exceptions for unknown ops
         raise OnnxExportError(f"{what} cannot be converted to ONNX: {exc}") from exc
     graph = model.graph
-    if len(graph.output) != 1:
-        raise OnnxExportError(f"{what} has {len(graph.output)} outputs; one is expected")
-    rename_value(graph, graph.input[0].name, INPUT)
+    if len(graph.output) != 1 or len(graph.input) != len(specs):
+        raise OnnxExportError(
+            f"{what} converts to a graph of {len(graph.input)} inputs and {len(graph.output)} "
+            f"outputs; {len(specs)} and 1 are expected"
+        )
+    for value, name in zip(list(graph.input), specs):
+        rename_value(graph, value.name, name)
     rename_value(graph, graph.output[0].name, output_name)
     refused = _unsupported_ops(model)
     if refused is not None:

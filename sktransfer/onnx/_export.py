@@ -145,7 +145,9 @@ def chain(graphs):
     # merge_models concatenates the opset lists: one entry per domain, as tools expect.
     _aligned([model])
     last = len(prefixed) - 1
-    rename_value(model.graph, "s0_input", INPUT)
+    for value in list(model.graph.input):  # the first graph's: "input", or several named
+        if value.name.startswith("s0_"):
+            rename_value(model.graph, value.name, value.name[len("s0_") :])
     for output in [o.name for o in model.graph.output]:
         if output.startswith(f"s{last}_"):
             rename_value(model.graph, output, output[len(f"s{last}_") :])

@@ -54,7 +54,9 @@ class _Calibration:
 
     def get_next(self):
         batch = next(self._batches, None)
-        return None if batch is None else {"input": batch}
+        if batch is None:
+            return None
+        return batch if isinstance(batch, dict) else {"input": batch}
 
 
 def quantize(path, out, X_calibration=None, *, method="static", X_check=None):

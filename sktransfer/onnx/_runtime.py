@@ -102,7 +102,8 @@ class OnnxModel:
         parts = {name: [] for name in names}
         failures = {}
         for _, batch, bad in self._batches(X):
-            outputs = self.session.run(names, {"input": batch})
+            feed = batch if isinstance(batch, dict) else {"input": batch}
+            outputs = self.session.run(names, feed)
             for name, value in zip(names, outputs):
                 parts[name].append(value)
             failures.update(bad)
