@@ -17,6 +17,7 @@
     python benchmarks/onnx.py             # about 10 minutes on 2 cores
     python benchmarks/onnx.py --full      # the demo's full sizes (500 labels, 1000 tests)
     python benchmarks/onnx.py --every-backbone    # which backbones of the list export
+    python benchmarks/onnx.py --skip-throughput --skip-demo   # start-up alone
 """
 
 import argparse
@@ -53,15 +54,21 @@ def images_at(images, size=SIZE):
     )
 
 
-def rate(function, X, repeats):
-    """Best images/s of ``function(X)`` over ``repeats`` runs, after one warm-up run."""
-    function(X[:2])
-    best = np.inf
+def rates(functions, X, repeats):
+    """Best items/s of each ``function(X)`` over ``repeats`` rounds, after one warm-up call.
+
+    The functions take turns within each round, so that a change in the machine's load
+    (other processes) weighs on all of them alike.
+    """
+    for function in functions:
+        function(X[:2])
+    best = [np.inf] * len(functions)
     for _ in range(repeats):
-        start = time.perf_counter()
-        function(X)
-        best = min(best, time.perf_counter() - start)
-    return len(X) / best
+        for i, function in enumerate(functions):
+            start = time.perf_counter()
+            function(X)
+            best[i] = min(best[i], time.perf_counter() - start)
+    return [len(X) / seconds for seconds in best]
 
 
 def throughput(folder, repeats, n_images):
@@ -85,8 +92,7 @@ def throughput(folder, repeats, n_images):
         expected, got = extractor.transform(X), exported.transform(X)
         difference = float(np.abs(got - expected).max())
         relative = difference / float(np.abs(expected).max())
-        python = rate(extractor.transform, X, repeats)
-        onnx = rate(exported.transform, X, repeats)
+        python, onnx = rates([extractor.transform, exported.transform], X, repeats)
         rows.append((backbone, weights or "random", convert, python, onnx, difference, relative))
         print(f"  {backbone}: {python:.1f} -> {onnx:.1f} images/s", flush=True)
     print(
@@ -129,10 +135,10 @@ def demo_task(folder, n_train, n_test, n_calibration, repeats):
     rows = []
     models = [("Python", pipeline, None), ("ONNX float32", float32, path)]
     models.append(("ONNX int8", int8, int8_path))
-    for name, model, file in models:
+    speeds = rates([model.predict_proba for _, model, _ in models], X_test[:64], repeats)
+    for (name, model, file), speed in zip(models, speeds):
         p = proba if model is pipeline else model.predict_proba(X_test)
         accuracy = float(np.mean(pipeline.classes_[p.argmax(1)] == y_test))
-        speed = rate(model.predict_proba, X_test[:64], repeats)
         size = "" if file is None else f"{file.stat().st_size / 1e6:.1f}"
         rows.append((name, accuracy, float(np.abs(p - proba).max()), speed, size))
     print(
@@ -145,6 +151,23 @@ def demo_task(folder, n_train, n_test, n_calibration, repeats):
     for name, accuracy, difference, speed, size in rows:
         print(f"{name:14s} {accuracy:9.3f} {difference:17.2g} {speed:9.1f} {size:>6s}")
     return pipeline, path
+
+
+def small_model(folder):
+    """The demo's pipeline fitted on 20 images, and its export: for the start-up alone."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sktransfer import KerasImageFeatures
+    from sktransfer.datasets import load_fashion_mnist
+    from sktransfer.onnx import to_onnx
+
+    X, y = load_fashion_mnist("train", n=20, random_state=0)
+    pipeline = make_pipeline(
+        KerasImageFeatures(input_size=SIZE), StandardScaler(), LogisticRegression(C=0.1)
+    ).fit(X, y)
+    return pipeline, to_onnx(pipeline, folder / "small.onnx", X_sample=X[:8]).path
 
 
 def _first_prediction_s(code):
@@ -226,6 +249,9 @@ def main(argv=None):
     parser.add_argument("--full", action="store_true", help="the demo's 500 labels, 1000 tests")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument(
+        "--skip-demo", action="store_true", help="start-up only: of a model fitted on 20 images"
+    )
+    parser.add_argument(
         "--every-backbone",
         action="store_true",
         help="only export every backbone of the list and say which convert (about 10 minutes)",
@@ -240,7 +266,10 @@ def main(argv=None):
         folder = Path(folder)
         if not args.skip_throughput:
             throughput(folder, args.repeats, args.images)
-        pipeline, onnx_path = demo_task(folder, n_train, n_test, 128, args.repeats)
+        if args.skip_demo:
+            pipeline, onnx_path = small_model(folder)
+        else:
+            pipeline, onnx_path = demo_task(folder, n_train, n_test, 128, args.repeats)
         start_up(folder, pipeline, onnx_path, args.repeats)
 
 

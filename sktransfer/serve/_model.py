@@ -189,8 +189,13 @@ class ServedModel:
         return np.asarray(self.pipeline.predict(items)).tolist(), None
 
     def warm_up(self, batch_sizes):
-        """Run the pipeline once per batch size on synthetic items, so that requests start fast."""
+        """Run the pipeline once per batch size on synthetic items, so that requests start fast.
+
+        An exported (ONNX) model has nothing to trace per batch size: one item warms it.
+        """
         start = time.perf_counter()
+        if is_onnx(self.metadata["model_file"]):
+            batch_sizes = [1]
         with tempfile.TemporaryDirectory(prefix="sktransfer-warm-up-") as folder:
             item = _synthetic_item(self.modality, Path(folder))
             for size in sorted(set(batch_sizes)):
