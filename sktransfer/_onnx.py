@@ -197,13 +197,19 @@ def keras_to_onnx(function, input_spec, output_name, *, what, opset=OPSET):
     except Exception as exc:  # tf2onnx raises plain exceptions for unknown ops
         raise OnnxExportError(f"{what} cannot be converted to ONNX: {exc}") from exc
     graph = model.graph
+    unknown = _unknown_ops(graph)
+    if unknown:
+        raise OnnxExportError(
+            f"{what} cannot be converted to ONNX: tf2onnx has no conversion for its ops "
+            + ", ".join(f"{op} ({count} nodes)" for op, count in unknown.items())
+            + ". Use another backbone, or keep this pipeline in Python"
+        )
+    _captured_constants_as_initializers(graph, traced, len(signature), set(specs))
     if len(graph.output) != 1 or len(graph.input) != len(specs):
         raise OnnxExportError(
-            f"{what} converts to a graph of {len(graph.input)} inputs and {len(graph.output)} "
-            f"outputs; {len(specs)} and 1 are expected"
+            f"{what} converts to a graph of inputs {[v.name for v in graph.input]} and "
+            f"{len(graph.output)} outputs; {list(specs)} and 1 are expected"
         )
-    for value, name in zip(list(graph.input), specs):
-        rename_value(graph, value.name, name)
     rename_value(graph, graph.output[0].name, output_name)
     refused = _unsupported_ops(model)
     if refused is not None:
@@ -213,6 +219,47 @@ def keras_to_onnx(function, input_spec, output_name, *, what, opset=OPSET):
             f"its ops are {', '.join(ops)}. Use another backbone, or keep this pipeline in Python"
         )
     return model
+
+
+def _unknown_ops(graph):
+    """Op types in ``graph`` that no ONNX opset defines (what tf2onnx leaves unconverted)."""
+    import collections
+
+    from onnx import defs
+
+    return dict(
+        collections.Counter(
+            node.op_type
+            for node in graph.node
+            if not defs.has(node.op_type, node.domain or "")
+            and node.domain in ("", "ai.onnx", "ai.onnx.ml")
+        )
+    )
+
+
+def _captured_constants_as_initializers(graph, traced, n_inputs, names):
+    """Turn graph inputs that are constants the traced function captured into initializers.
+
+    Keras keeps some constants as tensors that ``tf.function`` captures (the
+    ``Normalization`` layer of EfficientNet: its mean and variance); tf2onnx
+    makes them graph inputs, which onnxruntime would then demand. Their
+    values are known: they become part of the graph.
+    """
+    import tensorflow as tf
+    from onnx import numpy_helper
+
+    concrete = traced.get_concrete_function()
+    placeholders = concrete.graph.inputs[n_inputs:]
+    captured = {
+        placeholder.name: value
+        for placeholder, value in zip(placeholders, concrete.captured_inputs)
+        if value.dtype != tf.resource
+    }
+    for value in list(graph.input):
+        if value.name not in names and value.name in captured:
+            array = captured[value.name].numpy()
+            graph.initializer.append(numpy_helper.from_array(array, value.name))
+            graph.input.remove(value)
 
 
 def with_label_output(model, classes):

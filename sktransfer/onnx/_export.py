@@ -38,7 +38,7 @@ class ExportResult:
         Files written beside it (a tokenizer), read by ``load``.
     max_difference : float
         Largest difference on the sample: absolute on probabilities, relative
-        to the largest feature on features.
+        to the largest feature (in absolute value) on features.
     n_items : int
         Items of the sample compared.
     size_bytes : int
@@ -172,12 +172,18 @@ def _difference(model, pipeline, X, methods):
     if "transform" in methods:
         expected = np.asarray(pipeline.transform(X), dtype=np.float64)
         got = np.asarray(model.transform(X), dtype=np.float64)
-        return float(np.abs(got - expected).max() / max(1.0, np.abs(expected).max()))
+        return _relative(got, expected)
     expected = np.asarray(pipeline.predict(X))
     got = np.asarray(model.predict(X))
     if expected.dtype.kind in "fc":
-        return float(np.abs(got - expected).max() / max(1.0, np.abs(expected).max()))
+        return _relative(got, expected)
     return 0.0 if np.array_equal(got, expected) else np.inf
+
+
+def _relative(got, expected):
+    """The largest difference relative to the largest value (absolute when all are 0)."""
+    scale = float(np.abs(expected).max()) or 1.0
+    return float(np.abs(got - expected).max()) / scale
 
 
 def export_model(pipeline, *, stem="model", X_sample=None, n_samples=8, tolerance=TOLERANCE):
@@ -294,7 +300,7 @@ def to_onnx(pipeline, path, *, X_sample=None, tolerance=TOLERANCE):
         of the first step's kind (8 images, or 8 clips).
     tolerance : float, default=1e-4
         Largest difference accepted: absolute on probabilities, relative to
-        the largest feature on features. Labels must agree wherever the two
+        the largest feature (in absolute value) on features. Labels must agree wherever the two
         most probable classes are further apart than twice the tolerance.
 
     Returns

@@ -23,7 +23,7 @@ TOLERANCE = 1e-4
 """The largest difference an export accepts between the graph and the pipeline.
 
 On probabilities it is absolute; on features it is relative to the largest
-feature of the sample (``tolerance * max(1, max |feature|)``).
+feature of the sample (``tolerance * max |feature|``).
 """
 
 
