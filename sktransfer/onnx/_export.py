@@ -300,8 +300,9 @@ def to_onnx(pipeline, path, *, X_sample=None, tolerance=TOLERANCE):
         of the first step's kind (8 images, or 8 clips).
     tolerance : float, default=1e-4
         Largest difference accepted: absolute on probabilities, relative to
-        the largest feature (in absolute value) on features. Labels must agree wherever the two
-        most probable classes are further apart than twice the tolerance.
+        the largest feature (in absolute value) on features. Labels must
+        agree wherever the two most probable classes are further apart than
+        twice the tolerance.
 
     Returns
     -------
