@@ -226,3 +226,16 @@ def test_int8_copy_records_its_agreement_with_the_float_graph(exported, tmp_path
     assert int8.metadata["quantization"]["label_agreement"] == pytest.approx(agreement)
     assert any(node.op_type == "QuantizeLinear" for node in onnx.load(result.path).graph.node)
     assert result.size_bytes < 0.5 * exported["path"].stat().st_size
+
+
+def test_efficientnet_normalization_constants_are_part_of_the_graph(tmp_path):
+    """EfficientNet's Normalization constants, captured by tf.function, are not graph inputs."""
+    images = np.random.default_rng(0).integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+    with pytest.warns(UserWarning, match="not pretrained"):
+        extractor = KerasImageFeatures(backbone="efficientnet_b0", weights=None, input_size=32)
+        extractor.fit(images)
+    result = to_onnx(extractor, tmp_path / "b0.onnx", X_sample=images)
+    assert [value.name for value in onnx.load(result.path).graph.input] == ["input"]
+    expected = extractor.transform(images)
+    got = load(result.path).transform(images)
+    assert np.abs(got - expected).max() <= TOLERANCE * np.abs(expected).max()
