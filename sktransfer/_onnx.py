@@ -255,10 +255,12 @@ def _captured_constants_as_initializers(graph, traced, n_inputs, names):
         for placeholder, value in zip(placeholders, concrete.captured_inputs)
         if value.dtype != tf.resource
     }
+    used = {name for node in graph.node for name in node.input}
     for value in list(graph.input):
         if value.name not in names and value.name in captured:
-            array = captured[value.name].numpy()
-            graph.initializer.append(numpy_helper.from_array(array, value.name))
+            if value.name in used:  # tf2onnx may have folded it into other constants
+                array = captured[value.name].numpy()
+                graph.initializer.append(numpy_helper.from_array(array, value.name))
             graph.input.remove(value)
 
 
