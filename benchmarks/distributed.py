@@ -30,7 +30,7 @@
    over every process); the best parameters and scores must agree.
 3. Peak RSS (``VmHWM``) of each worker process.
 
-Run: ``flock /work/helpers/bench.lock .venv/bin/python benchmarks/distributed.py``
+Run: ``.venv/bin/python benchmarks/distributed.py`` on an otherwise idle machine
 (``--images 2000 --search-images 500 --input-size 224``).
 """
 

@@ -7,7 +7,7 @@ Spoken digits synthesized by espeak-ng (8 voices x 3 speeds), described by the
 ``DenseHeadClassifier`` (standardised features, one hidden layer of 256), from
 random weights or with ``init_from=`` the source head, over 5 seeds.
 
-Run: ``flock /work/helpers/bench.lock .venv/bin/python benchmarks/head_init_from.py``.
+Run: ``.venv/bin/python benchmarks/head_init_from.py`` on an otherwise idle machine.
 """
 
 import argparse

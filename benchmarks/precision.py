@@ -194,7 +194,7 @@ def finetuning(names, n_train, n_test, epochs, rounds):
 
 
 def dense_head_epochs(rounds, n=10_000):
-    from sktransfer._precision import build_in
+    from sktransfer._keras._precision import build_in
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n, 1280)).astype(np.float32)
@@ -235,7 +235,7 @@ def main():
     parser.add_argument("--finetune-rounds", type=int, default=2)
     parser.add_argument("--parts", default="1,2,3,4")
     args = parser.parse_args()
-    from sktransfer._precision import native_precision
+    from sktransfer._keras._precision import native_precision
 
     print(f"{os.cpu_count()} CPUs, native precision {native_precision()}; {load()}")
     parts = args.parts.split(",")

@@ -6,61 +6,18 @@ that ``X``, errors, ``on_error``, the feature cache, the fitted attributes and
 pickles behave the same way for all of them.
 """
 
-import os
 import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from ._cache_keys import hash_parts, item_digest, module_versions, settings_digest
 from ._items import as_items, check_items, describe_item
-from .cache import FeatureCache
+from .cache._keys import module_versions, settings_digest
+from .cache._rows import cached_rows
 
 ON_ERROR = ("raise", "nan")
 """The ``on_error`` policies: raise a ValueError naming the item, or give a row of NaN."""
-
-
-def as_feature_cache(cache):
-    """``cache`` as a FeatureCache: None stays None, a path opens its directory."""
-    if cache is None or isinstance(cache, FeatureCache):
-        return cache
-    if isinstance(cache, (str, os.PathLike)):
-        return FeatureCache(cache)
-    raise TypeError(f"cache must be None, a directory path or a FeatureCache, got {cache!r}")
-
-
-def cached_rows(cache, settings, items, compute, *, files=True):
-    """Rows of every item: stored ones from ``cache``, the others from ``compute``.
-
-    Parameters
-    ----------
-    cache : None, path or FeatureCache
-        None computes every row.
-    settings : bytes
-        ``settings_digest`` of the extractor, its fitted state and versions.
-    items : sequence
-    compute : callable ``(indices) -> (rows, failures)``
-        Rows of ``items[i]`` for the given indices (an int array), and a dict
-        mapping each index that failed to its message. Failed rows are never
-        stored. Rows that another process is computing at the same time are
-        waited for, not computed twice (see ``FeatureCache``).
-    files : bool, default=True
-        Whether a ``str`` item is a file (images, audio) or a text.
-
-    Returns
-    -------
-    rows : ndarray of shape (len(items), ...)
-    failures : dict of int -> str
-    """
-    cache = as_feature_cache(cache)
-    if cache is None:
-        return compute(np.arange(len(items)))
-    keys = [
-        None if (digest := item_digest(item, files=files)) is None else hash_parts(settings, digest)
-        for item in items
-    ]
-    return cache._rows_for(keys, compute)
 
 
 def warn_nan_rows(messages, n_items, noun):
@@ -268,7 +225,7 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
 
     # -- ONNX export (see sktransfer._onnx) ---------------------------------------------
 
-    def _onnx_reader_part(self, context, *, modality, samples):
+    def _onnx_reader_part(self, context, *, samples):
         """An export part that runs this extractor in Python, before the graph.
 
         For an extractor whose output a later step's graph takes (spectrogram
@@ -287,7 +244,6 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         return OnnxPart(
             output=TensorSpec("float32", (None, *shape)),
             reader=reader_of(type(self), settings),
-            modality=modality,
             samples=samples,
         )
 

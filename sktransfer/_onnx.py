@@ -1,12 +1,14 @@
 """The export protocol: how a fitted step becomes part of one ONNX graph.
 
 ``sktransfer.onnx.to_onnx`` walks a fitted pipeline and asks each step for
-its part of the graph by calling ``step.__sktransfer_onnx__(context)``; it
-never asks what class a step is. A step that has the method returns an
-:class:`OnnxPart` (or raises :class:`OnnxExportError` saying why it cannot be
-exported); a step without it is handed to ``skl2onnx``, which knows
-scikit-learn's own estimators. So a new estimator joins the export by
-implementing one method, in its own module, next to the code it converts.
+its part of the graph through the package's export protocol (see
+``sktransfer._source_models``): ``step.__sktransfer_export__("onnx")``
+gives an ``ExportedOnnx`` whose ``convert(context)`` returns an
+:class:`OnnxPart`, or whose ``reason`` says why the step cannot be exported;
+it never asks what class a step is. A step that exports nothing of kind
+``"onnx"`` is handed to ``skl2onnx``, which knows scikit-learn's own
+estimators. So a new estimator joins the export by implementing the kind in
+its own module, next to the code it converts.
 
 A part has up to two halves:
 
@@ -96,8 +98,6 @@ class OnnxPart:
         Input ``"input"``; outputs ``"features"`` or ``"label"`` and ``"probabilities"``.
     output : TensorSpec
         What the part gives the next one (a reader's output when it has no graph).
-    modality : str or None
-        ``"image"``, ``"audio"`` or ``"text"`` for a step that reads items.
     samples : callable or None
         ``samples(n)``: ``n`` synthetic items of the step's kind, on which the
         export compares the graph with the pipeline when no sample is given.
@@ -109,7 +109,6 @@ class OnnxPart:
     output: TensorSpec
     reader: dict | None = None
     graph: object = None
-    modality: str | None = None
     samples: object = None
     files: dict = field(default_factory=dict)
 

@@ -12,8 +12,8 @@ from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 
 from sktransfer import DenseHeadClassifier, KerasImageFeatures
+from sktransfer._keras._forward import compiled_forward
 from sktransfer.datasets import load_fashion_mnist
-from sktransfer.heads._base import compiled_forward
 from sktransfer.image._backbones import FeatureNetwork, backbone_and_size, clear_cache
 
 BATCH_SIZES = (1, 2, 3, 17, 33, 5, 8, 64)

@@ -1,11 +1,19 @@
-"""The offline data: synthesized spoken words, Fashion-MNIST and the polarity corpus."""
+"""The offline data: spoken words, instrument notes, Fashion-MNIST and the polarity corpus."""
 
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from sktransfer.datasets import DIGITS, VOICES, load_fashion_mnist, make_spoken_words
+from sktransfer import AudioSpectrogramImages
+from sktransfer.datasets import (
+    DIGITS,
+    VOICES,
+    load_fashion_mnist,
+    make_instrument_notes,
+    make_spoken_words,
+)
 
 
 def test_every_default_voice_sounds_different(tmp_path):
@@ -26,3 +34,13 @@ def test_fashion_mnist_is_the_real_data():
     images, labels = load_fashion_mnist("test")
     assert images.shape == (10000, 28, 28) and labels.shape == (10000,)
     assert sorted(set(labels.tolist())) == list(range(10))
+
+
+def test_instrument_notes_look_different(tmp_path):
+    paths, labels = make_instrument_notes(
+        tmp_path, instruments=("flute", "cello"), pitches=(60,), durations=(0.3,)
+    )
+    assert labels == ["flute", "cello"]
+    images = AudioSpectrogramImages(n_mels=32, n_frames=32).fit_transform(paths)
+    assert images.shape == (2, 32, 32, 3) and images.max() == 255.0
+    assert np.abs(images[0] - images[1]).mean() > 10  # in pixel levels, out of 255

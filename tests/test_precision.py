@@ -14,8 +14,8 @@ from sktransfer import (
     FeatureCache,
     FineTuneImageClassifier,
     KerasImageFeatures,
-    _precision,
 )
+from sktransfer._keras import _precision
 from tests.fresh_process import call_in_fresh_process
 
 

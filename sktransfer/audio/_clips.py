@@ -9,7 +9,6 @@ fixed filter banks lives here once, so that both refuse the same clips with
 the same messages.
 """
 
-import hashlib
 import os
 from functools import partial
 from numbers import Integral, Real
@@ -19,9 +18,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._extractor import ON_ERROR
 from .._items import check_items, describe_item
-from .._parallel import parallel_map
 from ..cache import FeatureCache
+from ..cache._keys import array_digest
 from ._io import check_waveform, clip_items, is_path, load_clip
+from ._parallel import parallel_map
 
 CLIP_PARAMETER_CONSTRAINTS = {
     "sr": [Interval(Integral, 1, None, closed="left")],
@@ -68,23 +68,6 @@ def _check_in_memory_waveform(item):
         check_waveform(item)
 
 
-def filters_digest(filters):
-    """SHA-256 of a dict of named arrays (filter banks), their names, dtypes and shapes included.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> len(filters_digest({"window": np.hanning(8)}))
-    64
-    """
-    digest = hashlib.sha256()
-    for name in sorted(filters):
-        value = np.ascontiguousarray(filters[name])
-        digest.update(f"{name}{value.dtype.str}{value.shape}".encode())
-        digest.update(value.tobytes())
-    return digest.hexdigest()
-
-
 class ClipExtractor:
     """Mixin of the clip extractors, placed before ``FeatureExtractor`` in the bases.
 
@@ -94,6 +77,7 @@ class ClipExtractor:
     """
 
     _noun = "clip"
+    _sktransfer_modality = "audio"
     _computing_modules = ("librosa", "numpy", "scipy")
     _progress_label = "audio features"
 
@@ -113,7 +97,7 @@ class ClipExtractor:
             check_items(items, self._noun, _check_in_memory_waveform)
         return self._load_weights(None), None
 
-    _weights_digest = staticmethod(filters_digest)
+    _weights_digest = staticmethod(array_digest)
 
     def _weights_source(self):
         return "librosa's filter banks"

@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._extractor import FeatureExtractor
+from .._source_models import ExportedOnnx
 from ._clips import CLIP_PARAMETER_CONSTRAINTS, ClipExtractor
 from ._io import synthetic_clips
 from ._spectral import _mel_basis
@@ -284,7 +285,13 @@ class AudioSpectrogramImages(ClipExtractor, FeatureExtractor, auto_wrap_output_k
         """
         return super().transform(X)
 
-    def __sktransfer_onnx__(self, context):
+    def __sktransfer_export__(self, kind):
+        """Of the export protocol (``sktransfer._source_models``): kind ``"onnx"``."""
+        if kind != "onnx":
+            return NotImplemented
+        return ExportedOnnx(self._onnx_part)
+
+    def _onnx_part(self, context):
         """This step's part of an exported graph: it stays in Python (numpy, librosa).
 
         Reading clips and drawing their spectrograms runs before the graph,
@@ -292,7 +299,7 @@ class AudioSpectrogramImages(ClipExtractor, FeatureExtractor, auto_wrap_output_k
         takes the float32 images.
         """
         return self._onnx_reader_part(
-            context, modality="audio", samples=partial(synthetic_clips, sr=self.sr)
+            context, samples=partial(synthetic_clips, sr=self.sr)
         )
 
     def set_output(self, *, transform=None):

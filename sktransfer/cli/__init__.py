@@ -5,7 +5,7 @@ functions (``load_model``, ``save_model``) that read and write what ``fit``
 saves. See ``docs/cli.md``.
 """
 
+from .._model_file import ModelFileError, SavedModel, load_model, save_model
 from ._commands import main
-from ._model_file import ModelFileError, SavedModel, load_model, save_model
 
 __all__ = ["ModelFileError", "SavedModel", "load_model", "main", "save_model"]

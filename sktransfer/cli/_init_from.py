@@ -16,10 +16,19 @@ The target's model file refers to the source file by path and SHA-256, as to
 any weights file.
 """
 
-from ._model_file import load_model
+from .._model_file import load_model
+from .._source_models import EXPORT_KINDS, exported
+from ._recipes import FEATURES, HEAD, SPECTROGRAM
 
 SOURCE_HEADS = ("FineTuneImageClassifier", "DenseHeadClassifier", "SequenceClassifier")
-"""The heads of the model files that ``--init-from`` takes."""
+"""The heads of the model files that ``--init-from`` takes, for messages: the heads
+that export a backbone, dense layers or word vectors (see ``sktransfer._source_models``)."""
+
+
+def source_kind(saved):
+    """What the head of a saved model exports (``"backbone"``, ...), or None."""
+    head = _steps(saved)[-1]
+    return next((kind for kind in EXPORT_KINDS if exported(head, kind) is not None), None)
 
 
 def read_source(args, modality):
@@ -36,36 +45,35 @@ def read_source(args, modality):
         )
     steps = _steps(saved)
     head = steps[-1]
-    if type(head).__name__ not in SOURCE_HEADS:
+    kind = source_kind(saved)
+    if kind is None:
         raise ValueError(
             f"--init-from '{args.init_from}' ends in a {type(head).__name__}, which has nothing "
             f"to start a model from: give a model file whose head is a {' or a '.join(SOURCE_HEADS)}"
         )
     if modality == "audio":
-        _check_audio_features(args, steps)
+        _check_audio_features(args, saved)
     networks = [step for step in steps if hasattr(step, "backbone")]
     if networks:
         from ..image._backbones import backbone_and_size
 
         backbone, size = backbone_and_size(networks[0].backbone, networks[0].input_size)
         args.backbone, args.input_size = backbone.name, args.input_size or size[0]
-    if type(head).__name__ == "DenseHeadClassifier":
+    if kind == "dense_layers":
         if networks and (args.trainable_layers or args.grid):
             raise ValueError(
                 f"--init-from '{args.init_from}' has a dense head on features, which starts a "
                 "dense head, not a fine-tuned network: leave out --trainable-layers and --grid"
             )
-        args.head_size = args.head_size or [tuple(head.hidden_layer_sizes)]
+        layout = exported(head, kind).layout
+        args.head_size = args.head_size or [layout["hidden_layer_sizes"]]
     return saved
 
 
-def _check_audio_features(args, steps):
+def _check_audio_features(args, saved):
     """Refuse an audio source that learned from other features than ``--audio-features``."""
-    learned = (
-        "pretrained"
-        if any(type(step).__name__ == "AudioSpectrogramImages" for step in steps)
-        else "spectral"
-    )
+    steps = getattr(saved.pipeline, "named_steps", {})
+    learned = "pretrained" if SPECTROGRAM in steps else "spectral"
     if learned != args.audio_features:
         raise ValueError(
             f"--init-from '{args.init_from}' learned from {learned} audio features, but this "
@@ -80,20 +88,20 @@ def _steps(saved):
 
 def start_from_source(pipeline, saved, path):
     """Set the parameter of ``pipeline`` that starts it from the source model at ``path``."""
-    head = type(_steps(saved)[-1]).__name__
-    if head == "FineTuneImageClassifier":
-        step = "features" if "features" in pipeline.named_steps else "head"
+    kind = source_kind(saved)
+    if kind == "backbone":
+        step = FEATURES if FEATURES in pipeline.named_steps else HEAD
         return pipeline.set_params(**{f"{step}__weights": path})
-    if head == "DenseHeadClassifier":
-        return pipeline.set_params(head__init_from=path)
+    if kind == "dense_layers":
+        return pipeline.set_params(**{f"{HEAD}__init_from": path})
     from ..text import Word2VecEmbedder
 
-    return pipeline.set_params(head__embedder=Word2VecEmbedder(pretrained=path))
+    return pipeline.set_params(**{f"{HEAD}__embedder": Word2VecEmbedder(pretrained=path)})
 
 
 def grid_for_source(grid, pipeline):
     """``grid`` without candidate head sizes when the head starts from a source head's layers."""
-    head = pipeline.named_steps["head"]
+    head = pipeline.named_steps[HEAD]
     if getattr(head, "init_from", None) is not None:
-        grid = {**grid, "head__hidden_layer_sizes": [tuple(head.hidden_layer_sizes)]}
+        grid = {**grid, f"{HEAD}__hidden_layer_sizes": [tuple(head.hidden_layer_sizes)]}
     return grid

@@ -19,12 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
-AUDIO_EXTENSIONS = (".aif", ".aiff", ".au", ".flac", ".mp3", ".oga", ".ogg", ".wav")
-TEXT_EXTENSIONS = (".txt",)
-EXTENSIONS = {"image": IMAGE_EXTENSIONS, "audio": AUDIO_EXTENSIONS, "text": TEXT_EXTENSIONS}
-MODALITIES = tuple(EXTENSIONS)
-"""The kinds of input, each with the file extensions that select it."""
+from .._modalities import EXTENSIONS, MODALITIES
 
 
 class LabelledDataError(ValueError):

@@ -11,14 +11,23 @@
   holding the GloVe 6B 50-d vectors when the ``glove`` extra is installed and
   otherwise learning 50-d vectors on the training texts.
 
-Every pipeline ends in a step named ``"head"``, a Keras head with
-``history_`` and ``best_epoch_``.
+Every pipeline ends in a step named ``HEAD`` (``"head"``), a Keras head with
+``history_`` and ``best_epoch_``; the extractors are the steps ``FEATURES``
+and ``SPECTROGRAM``. These constants are the one home of the step names.
 """
 
 from importlib.util import find_spec
 
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from ._checks import DEFAULT_BACKBONE, PARAMETERS, check_applicable
+
+HEAD = "head"
+"""The name of every pipeline's last step, a Keras head with ``history_`` and ``best_epoch_``."""
+FEATURES = "features"
+"""The name of the feature extractor's step (absent when the head takes the raw inputs)."""
+SPECTROGRAM = "spectrogram"
+"""The name of the step that turns clips into spectrogram images (pretrained audio models)."""
+EXTRACTORS = (SPECTROGRAM, FEATURES)
+"""The steps that read the inputs, and so take ``cache``, ``n_jobs`` and ``verbose``."""
 
 DEFAULT_FREEZE_DEPTHS = (0, 10)
 """Grid of ``trainable_layers`` (image) when none are given."""
@@ -28,9 +37,6 @@ DEFAULT_GRID_LSTM_UNITS = (32, 100)
 """Grid of ``lstm_units`` of the text head when none are given."""
 AUDIO_GRID_DROPOUTS = (0.0, 0.5)
 """Grid of the audio head's dropout."""
-AUDIO_FEATURES = ("spectral", "pretrained")
-"""What an audio model learns from: the 193 spectral features, or an ImageNet network on
-log-mel spectrogram images."""
 SPECTROGRAM_SIDE = 128
 """Mel bands and frames of the spectrogram images, and so the network's input side."""
 SPECTROGRAM_MASKS = ("frequency_mask", "time_mask")
@@ -57,21 +63,10 @@ def text_embedder(*, n_jobs=None, random_state=None):
     )
 
 
-def _check_head_parameters(modality, *, hidden_layer_sizes, lstm_units):
-    """ValueError when a dense-head parameter is given for text, or ``lstm_units`` for a dense head."""
-    if hidden_layer_sizes is not None and modality == "text":
-        raise ValueError(
-            "hidden_layer_sizes is for the dense heads of image and audio models; "
-            "a text model's head is an LSTM: give lstm_units"
-        )
-    if lstm_units is not None and modality != "text":
-        raise ValueError(f"lstm_units is for text models, not {modality}: give hidden_layer_sizes")
-
-
 def build_pipeline(
     modality,
     *,
-    backbone="efficientnet_lite0",
+    backbone=DEFAULT_BACKBONE,
     input_size=None,
     hidden_layer_sizes=None,
     lstm_units=None,
@@ -132,6 +127,9 @@ def build_pipeline(
     >>> [type(step).__name__ for step in pretrained.named_steps.values()]
     ['AudioSpectrogramImages', 'KerasImageFeatures', 'DenseHeadClassifier']
     """
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
     from .. import (
         AudioSpectralFeatures,
         AudioSpectrogramImages,
@@ -141,16 +139,15 @@ def build_pipeline(
         SequenceClassifier,
     )
 
-    if modality not in ("image", "audio", "text"):
-        raise ValueError(f"unknown modality {modality!r}")
-    _check_head_parameters(modality, hidden_layer_sizes=hidden_layer_sizes, lstm_units=lstm_units)
-    if audio_features not in AUDIO_FEATURES:
-        raise ValueError(f"audio_features must be one of {AUDIO_FEATURES}, got {audio_features!r}")
+    check_applicable(
+        modality,
+        hidden_layer_sizes=hidden_layer_sizes is not None,
+        lstm_units=lstm_units is not None,
+        trainable_layers=trainable_layers is not None,
+        audio_features=audio_features,
+        names=PARAMETERS,
+    )
     pretrained_audio = modality == "audio" and audio_features == "pretrained"
-    if trainable_layers is not None and not (modality == "image" or pretrained_audio):
-        raise ValueError(
-            f"trainable_layers is for image models and pretrained audio models, not {modality}"
-        )
     head_kwargs = {"random_state": random_state}
     if hidden_layer_sizes is not None:
         head_kwargs["hidden_layer_sizes"] = tuple(hidden_layer_sizes)
@@ -163,7 +160,7 @@ def build_pipeline(
         spectrogram = AudioSpectrogramImages(
             n_mels=SPECTROGRAM_SIDE, n_frames=SPECTROGRAM_SIDE, n_jobs=n_jobs, verbose=verbose
         )
-        steps.append(("spectrogram", spectrogram))
+        steps.append((SPECTROGRAM, spectrogram))
         input_size = input_size or SPECTROGRAM_SIDE
         if trainable_layers is not None:
             head_kwargs["augmentation"] = SPECTROGRAM_MASKS
@@ -175,26 +172,24 @@ def build_pipeline(
             n_jobs=n_jobs,
             **head_kwargs,
         )
-        return Pipeline([*steps, ("head", fine_tune)])
+        return Pipeline([*steps, (HEAD, fine_tune)])
     if modality == "image" or pretrained_audio:
         features = KerasImageFeatures(
             backbone=backbone, input_size=input_size, n_jobs=n_jobs, verbose=verbose
         )
-        return Pipeline(
-            [*steps, ("features", features), ("head", DenseHeadClassifier(**head_kwargs))]
-        )
+        return Pipeline([*steps, (FEATURES, features), (HEAD, DenseHeadClassifier(**head_kwargs))])
     if modality == "audio":
         return Pipeline(
             [
-                ("features", AudioSpectralFeatures(n_jobs=n_jobs, verbose=verbose)),
+                (FEATURES, AudioSpectralFeatures(n_jobs=n_jobs, verbose=verbose)),
                 ("scale", StandardScaler()),
-                ("head", DenseHeadClassifier(**head_kwargs)),
+                (HEAD, DenseHeadClassifier(**head_kwargs)),
             ]
         )
     return Pipeline(
         [
             (
-                "head",
+                HEAD,
                 SequenceClassifier(
                     embedder=text_embedder(n_jobs=n_jobs, random_state=random_state),
                     **head_kwargs,
@@ -236,26 +231,25 @@ def parameter_grid(modality, *, hidden_layer_sizes=(), lstm_units=(), trainable_
     >>> parameter_grid("audio")
     {'head__hidden_layer_sizes': [(), (256,)], 'head__dropout': [0.0, 0.5]}
     """
-    if modality not in ("image", "audio", "text"):
-        raise ValueError(f"unknown modality {modality!r}")
-    _check_head_parameters(
+    check_applicable(
         modality,
-        hidden_layer_sizes=list(hidden_layer_sizes) or None,
-        lstm_units=list(lstm_units) or None,
+        hidden_layer_sizes=bool(hidden_layer_sizes),
+        lstm_units=bool(lstm_units),
+        trainable_layers=bool(trainable_layers),
+        audio_features="pretrained" if trainable_layers and modality == "audio" else "spectral",
+        names=PARAMETERS,
     )
-    if trainable_layers and modality == "text":
-        raise ValueError("trainable_layers is for image and audio models, not text")
     if modality == "text":
         return {
-            "head__lstm_units": list(lstm_units or DEFAULT_GRID_LSTM_UNITS),
-            "head__trainable_embedding": [False, True],
+            f"{HEAD}__lstm_units": list(lstm_units or DEFAULT_GRID_LSTM_UNITS),
+            f"{HEAD}__trainable_embedding": [False, True],
         }
     sizes = [tuple(sizes) for sizes in hidden_layer_sizes or DEFAULT_GRID_HIDDEN_LAYER_SIZES]
-    grid = {"head__hidden_layer_sizes": sizes}
+    grid = {f"{HEAD}__hidden_layer_sizes": sizes}
     if modality == "image":
-        grid["head__trainable_layers"] = list(trainable_layers or DEFAULT_FREEZE_DEPTHS)
+        grid[f"{HEAD}__trainable_layers"] = list(trainable_layers or DEFAULT_FREEZE_DEPTHS)
     else:
-        grid["head__dropout"] = list(AUDIO_GRID_DROPOUTS)
+        grid[f"{HEAD}__dropout"] = list(AUDIO_GRID_DROPOUTS)
         if trainable_layers:
-            grid["head__trainable_layers"] = list(trainable_layers)
+            grid[f"{HEAD}__trainable_layers"] = list(trainable_layers)
     return grid

@@ -3,8 +3,7 @@
 import json
 from pathlib import Path
 
-import numpy as np
-
+from .._json import json_default
 from ..plots import plot_confusion_matrix, plot_training_curve
 
 
@@ -100,7 +99,7 @@ def write_report(folder, *, metrics, params, y_true, y_pred, classes, head, titl
     written = {}
     for name, content in (("metrics.json", metrics), ("params.json", params)):
         written[name] = folder / name
-        written[name].write_text(json.dumps(content, indent=2, default=_json_default) + "\n")
+        written[name].write_text(json.dumps(content, indent=2, default=json_default) + "\n")
     written["confusion_matrix.png"] = plot_confusion_matrix(
         y_true,
         y_pred,
@@ -115,11 +114,3 @@ def write_report(folder, *, metrics, params, y_true, y_pred, classes, head, titl
         best_epoch=getattr(head, "best_epoch_", None),
     )
     return written
-
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -20,9 +20,9 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .._json import json_default
 from ..plots import plot_confusion_matrix, plot_learning_curve
 from . import _audio, _images, _text, _two_stage
 
@@ -86,14 +86,6 @@ def _write_figures(result, out_dir):
     return paths
 
 
-def _jsonable(value):
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"cannot write {type(value).__name__} to JSON")
-
-
 def run_demo(out_dir="sktransfer-demo", *, small=False, n_jobs=-1, verbose=1):
     """Run every demo task, print the results table, write results and figures.
 
@@ -142,7 +134,7 @@ def run_demo(out_dir="sktransfer-demo", *, small=False, n_jobs=-1, verbose=1):
         },
     }
     results_path = out_dir / "results.json"
-    results_path.write_text(json.dumps(report, indent=2, default=_jsonable))
+    results_path.write_text(json.dumps(report, indent=2, default=json_default))
     if verbose:
         print()
     print(format_table(rows))

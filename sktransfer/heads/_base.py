@@ -1,220 +1,36 @@
-"""SciKeras' KerasClassifier, brought up to the scikit-learn contract.
+"""The base class of sktransfer's Keras heads.
 
-SciKeras 0.13 predates scikit-learn 1.6's tags: ``KerasClassifier`` declares
-itself a classifier with the retired ``_estimator_type``/``_more_tags``, and
-``ClassifierMixin`` sits after ``BaseEstimator`` in its bases, so
-``is_classifier()`` is False and ``cross_val_score(cv=5)`` or
-``GridSearchCV(cv=5)`` silently fall back to unstratified folds. No subclass of
-``KerasClassifier`` can put ``ClassifierMixin`` first (the method resolution
-order of a subclass keeps its parent's), so the heads take SciKeras' machinery
-(``BaseWrapper`` and ``KerasClassifier`` methods) onto a class whose bases are
-in scikit-learn's order, without the retired tag methods. The base class here
-adds what every sktransfer head shares: parameter validation with
+``SklearnKerasClassifier`` builds on SciKeras' ``KerasClassifier`` brought up
+to scikit-learn's contract (``sktransfer._keras._scikeras``) and adds what
+every sktransfer head shares: parameter validation with
 ``_parameter_constraints``, a stratified dev split with early stopping and
 best-weight restore, finite-input checks that name the offending row, an error
 for labels never seen in ``fit``, ``predict_proba`` that is always 2-D, and
 prediction through one compiled forward function per fitted network (see
-``compiled_forward``) instead of ``keras.Model.predict``.
+``sktransfer._keras._forward.compiled_forward``) instead of
+``keras.Model.predict``.
 """
 
 import contextlib
 import math
-import threading
-import weakref
 from numbers import Integral, Real
 
 import keras
 import numpy as np
 from scikeras._utils import route_params
-from scikeras.wrappers import BaseWrapper, KerasClassifier
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import _fit_context
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
 from sklearn.utils import ClassifierTags
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import column_or_1d
 
-from ._shared_training import compile_model, fit_through_shared_trainer
-
-# Members that are not taken over: the retired tag API, what Python or
-# scikit-learn's metadata routing generates per class, and the methods that call
-# super() (re-implemented below without it).
-_NOT_TAKEN = {
-    "__module__",
-    "__doc__",
-    "__dict__",
-    "__weakref__",
-    "__init__",
-    "_tags",
-    "_estimator_type",
-    "_more_tags",
-    "set_fit_request",
-    "set_partial_fit_request",
-    "set_score_request",
-    "set_params",
-    "initialize",
-    "fit",
-    "partial_fit",
-}
+from .._keras._forward import compiled_forward
+from .._keras._scikeras import KerasClassifierCore
+from .._keras._shared_training import compile_model, fit_through_shared_trainer
 
 
-def _scikeras_members():
-    members = {k: v for k, v in vars(BaseWrapper).items() if k not in _NOT_TAKEN}
-    members.update({k: v for k, v in vars(KerasClassifier).items() if k not in _NOT_TAKEN})
-    members.pop("__name__")
-    return members
-
-
-# A fitted network's compiled forward function, kept beside the network rather
-# than in the estimator, so that pickles, clones and deep copies never see it
-# and a refit (a new network) gets a new one.
-_FORWARDS = weakref.WeakKeyDictionary()
-_FORWARDS_LOCK = threading.Lock()
-
-
-def compiled_forward(model):
-    """``model(x, training=False)`` as a ``tf.function`` with a fixed input signature.
-
-    The signature is the model's input with any batch size (``None``) and the
-    input's dtype, so one trace serves every batch; it is traced on the
-    first request, under a lock, and shared by every thread. Returns None
-    when the model cannot have one (another Keras backend, several inputs).
-    """
-    if keras.backend.backend() != "tensorflow" or len(model.inputs) != 1:
-        return None
-    with _FORWARDS_LOCK:
-        forward = _FORWARDS.get(model)
-        if forward is None:
-            import tensorflow as tf
-
-            spec = model.inputs[0]
-            network = weakref.ref(model)  # the function must not keep its key alive
-
-            def call(x):
-                return network()(x, training=False)
-
-            forward = tf.function(
-                call, input_signature=[tf.TensorSpec(tuple(spec.shape), spec.dtype)]
-            )
-            forward.get_concrete_function()
-            _FORWARDS[model] = forward
-        return forward
-
-
-def read_op_determinism_setting():
-    """Have TensorFlow read ``TF_DETERMINISTIC_OPS`` before SciKeras changes it.
-
-    TensorFlow reads that variable once per process, the first time anything
-    asks whether op determinism is on. SciKeras sets it to ``"1"`` while it
-    builds or trains a network with a ``random_state``, so when that is the
-    first question, determinism stays on for the rest of the process, and a
-    later head with ``random_state=None`` fails with "Random ops require a seed
-    to be set when determinism is enabled". Asking first, outside SciKeras'
-    seeded steps, reads the user's own setting.
-
-    Examples
-    --------
-    >>> read_op_determinism_setting() in (True, False)
-    True
-    """
-    from tensorflow.python.framework import config
-
-    return config.is_op_determinism_enabled()
-
-
-class _KerasClassifierCore(ClassifierMixin, BaseEstimator):
-    """SciKeras 0.13's ``KerasClassifier``, with ``ClassifierMixin`` before ``BaseEstimator``."""
-
-    # Set here, not with setattr: on a class, setattr(cls, "__name__", ...) renames it.
-    __name__ = vars(BaseWrapper)["__name__"]
-
-    def __init__(
-        self,
-        *,
-        model=None,
-        build_fn=None,
-        warm_start=False,
-        random_state=None,
-        optimizer="rmsprop",
-        loss=None,
-        metrics=None,
-        batch_size=None,
-        validation_batch_size=None,
-        verbose=1,
-        callbacks=None,
-        validation_split=0.0,
-        shuffle=True,
-        run_eagerly=False,
-        epochs=1,
-        class_weight=None,
-        **kwargs,
-    ):
-        BaseWrapper.__init__(
-            self,
-            model=model,
-            build_fn=build_fn,
-            warm_start=warm_start,
-            random_state=random_state,
-            optimizer=optimizer,
-            loss=loss,
-            metrics=metrics,
-            batch_size=batch_size,
-            validation_batch_size=validation_batch_size,
-            verbose=verbose,
-            callbacks=callbacks,
-            validation_split=validation_split,
-            shuffle=shuffle,
-            run_eagerly=run_eagerly,
-            epochs=epochs,
-            **kwargs,
-        )
-        self.class_weight = class_weight
-
-    def set_params(self, **params):
-        """Set parameters, including routed ones such as ``optimizer__beta_1``."""
-        for param, value in params.items():
-            if any(param.startswith(prefix + "__") for prefix in self._routing_prefixes):
-                setattr(self, param, value)
-            else:
-                BaseEstimator.set_params(self, **{param: value})
-        return self
-
-    def initialize(self, X, y):
-        """Build the network for ``(X, y)`` without training it; returns ``self``."""
-        read_op_determinism_setting()
-        self.classes_ = None
-        BaseWrapper.initialize(self, X, y)
-        return self
-
-    def _class_weighted(self, y, sample_weight):
-        if self.class_weight is None:
-            return sample_weight
-        from sklearn.utils.class_weight import compute_sample_weight
-
-        weights = compute_sample_weight(class_weight=self.class_weight, y=y)
-        return weights if sample_weight is None else np.asarray(sample_weight) * weights
-
-    def fit(self, X, y, sample_weight=None, **kwargs):
-        read_op_determinism_setting()
-        self.classes_ = None
-        sample_weight = self._class_weighted(y, sample_weight)
-        BaseWrapper.fit(self, X, y, sample_weight=sample_weight, **kwargs)
-        return self
-
-    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
-        read_op_determinism_setting()
-        self.classes_ = classes if classes is not None else getattr(self, "classes_", None)
-        sample_weight = self._class_weighted(y, sample_weight)
-        BaseWrapper.partial_fit(self, X, y, sample_weight=sample_weight, **kwargs)
-        return self
-
-
-for _name, _member in _scikeras_members().items():
-    if _name not in vars(_KerasClassifierCore):
-        setattr(_KerasClassifierCore, _name, _member)
-
-
-class SklearnKerasClassifier(_KerasClassifierCore):
+class SklearnKerasClassifier(KerasClassifierCore):
     """KerasClassifier base for sktransfer heads; not used directly.
 
     Subclasses implement ``_build_network(meta)`` returning an uncompiled

@@ -6,10 +6,11 @@ from numbers import Integral, Real
 import keras
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
 
-from .._source_models import SharesSourceModel
+from .._source_models import ExportedDenseLayers, ExportedOnnx, SharesSourceModel
 from ._base import SklearnKerasClassifier
-from ._init_from import start_from_source
+from ._init_from import dense_layout, start_from_source, weighted_layers
 
 
 def check_layer_sizes(sizes, name="hidden_layer_sizes"):
@@ -33,7 +34,10 @@ class DenseHeadClassifier(SharesSourceModel, SklearnKerasClassifier):
     hidden_layer_sizes : tuple of int, default=(256,)
         Units of each hidden layer, input to output. Empty: no hidden layer.
     dropout : float in [0, 1), default=0.5
-        Dropout rate after each hidden layer.
+        Dropout rate on the input of every dense layer whose input the
+        network computes: here after each hidden layer, never on the given
+        features (the meaning of ``dropout`` on every head, see
+        ``docs/conventions.md``).
     activation : str, default="relu"
         Keras activation of the hidden layers.
     batch_norm : bool, default=False
@@ -82,6 +86,8 @@ class DenseHeadClassifier(SharesSourceModel, SklearnKerasClassifier):
         and ``val_accuracy``.
     best_epoch_ : int
         With early stopping: the epoch whose weights were kept.
+    n_dev_samples_ : int
+        With early stopping: the training samples held out as the dev set.
 
     Examples
     --------
@@ -163,7 +169,23 @@ class DenseHeadClassifier(SharesSourceModel, SklearnKerasClassifier):
             start_from_source(model, self, meta["X_shape_"][1:])
         return model
 
-    def __sktransfer_onnx__(self, context):
+    def __sktransfer_export__(self, kind):
+        """The hidden layers (kind ``"dense_layers"``) of the export protocol.
+
+        See ``sktransfer._source_models``.
+        """
+        if kind == "onnx":
+            return ExportedOnnx(self._onnx_part)
+        if kind != "dense_layers":
+            return NotImplemented
+        check_is_fitted(self)
+        return ExportedDenseLayers(
+            tuple(self.X_shape_[1:]),
+            dense_layout(self),
+            [layer.get_weights() for layer in weighted_layers(self.model_)[:-1]],
+        )
+
+    def _onnx_part(self, context):
         """This head as ONNX: features in, ``"label"`` and ``"probabilities"`` out."""
         from sklearn.utils.validation import check_is_fitted
 

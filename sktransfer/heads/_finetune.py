@@ -8,15 +8,16 @@ import numpy as np
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
-from .._precision import PRECISIONS, build_in, loss_scaled, resolve_precision
-from .._source_models import SharesSourceModel
+from .._keras._distribution import DISTRIBUTIONS, distribution_scope
+from .._keras._precision import PRECISIONS, build_in, loss_scaled, resolve_precision
+from .._keras._shared_training import compile_model
+from .._source_models import ExportedBackbone, ExportedOnnx, SharesSourceModel
 from ..image._io import RESIZE_POLICIES
 from ._augmentation import MASKS, spectrogram_masks
 from ._base import SklearnKerasClassifier
 from ._dense import check_layer_sizes
-from ._distribution import DISTRIBUTIONS, distribution_scope
-from ._shared_training import compile_model
 
 AUGMENTATIONS = ("flip", "crop", "rotation", "zoom", *MASKS)
 
@@ -111,7 +112,9 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
     hidden_layer_sizes : tuple of int, default=()
         Dense layers of the head between pooling and softmax.
     dropout : float in [0, 1), default=0.2
-        Dropout before each dense layer of the head.
+        Dropout rate on the input of every dense layer of the head: after
+        the pooled backbone and after each hidden layer (the meaning of
+        ``dropout`` on every head, see ``docs/conventions.md``).
     precision : {"float32", "bfloat16", "float16", "auto"}, default="float32"
         The float type the backbone computes in, in training and prediction,
         as in ``KerasImageFeatures``; the head and its softmax stay float32,
@@ -151,6 +154,7 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
     """
 
     _source_parameter = "weights"
+    _sktransfer_modality = "image"
     _parameter_constraints = {
         **SklearnKerasClassifier._parameter_constraints,
         "backbone": [str],
@@ -240,16 +244,6 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
             raise ValueError(f"unknown augmentation {sorted(unknown)}; choose from {AUGMENTATIONS}")
         check_layer_sizes(self.hidden_layer_sizes)
 
-    def __sktransfer_onnx__(self, context):
-        """Refused: see the message."""
-        from .._onnx import OnnxExportError
-
-        raise OnnxExportError(
-            "the export of a fine-tuned network as a whole is not implemented; export "
-            "KerasImageFeatures(weights=<this fitted classifier>) followed by a head instead, "
-            "or keep this pipeline in Python (joblib)"
-        )
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         # X is images: paths, PIL images, or arrays (n, h, w[, channels]); not 2-D features.
@@ -315,6 +309,26 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
 
     def _backbone_model(self, model):
         return next(layer for layer in model.layers if isinstance(layer, keras.Model))
+
+    def __sktransfer_export__(self, kind):
+        """The fine-tuned backbone (kind ``"backbone"``) of the export protocol.
+
+        Without the head on top; see ``sktransfer._source_models``.
+        """
+        if kind == "onnx":
+            return ExportedOnnx(
+                reason=(
+                    "the export of a fine-tuned network as a whole is not implemented; export "
+                    "KerasImageFeatures(weights=<this fitted classifier>) followed by a head instead, "
+                    "or keep this pipeline in Python (joblib)"
+                )
+            )
+        if kind != "backbone":
+            return NotImplemented
+        check_is_fitted(self)
+        spec, size = self._spec()
+        weights = self._backbone_model(self.model_).get_weights()
+        return ExportedBackbone(spec.name, tuple(size), weights)
 
     def _unfreeze(self, model):
         """Make the top ``trainable_layers`` weighted backbone layers trainable.

@@ -5,14 +5,26 @@
 wrote of it) trained on the *same features* of another task: the new
 network's hidden layers start from the source's, and its output layer, sized
 for the target's classes, starts new. A source of other features or another
-layout is refused with a message that says what differs.
+layout is refused with a message that says what differs. The source is read
+through the export protocol (kind ``"dense_layers"``, see
+``sktransfer._source_models``), so this module needs no head class.
 """
 
 from .._source_models import source_model
 
 
-def _weighted_layers(model):
+def weighted_layers(model):
+    """The layers of ``model`` that hold weights, input to output."""
     return [layer for layer in model.layers if layer.weights]
+
+
+def dense_layout(head):
+    """The parameters of a dense head that shape its hidden layers, and their values."""
+    return {
+        "hidden_layer_sizes": tuple(head.hidden_layer_sizes),
+        "activation": head.activation,
+        "batch_norm": head.batch_norm,
+    }
 
 
 def start_from_source(model, head, input_shape):
@@ -26,37 +38,31 @@ def start_from_source(model, head, input_shape):
     input_shape : tuple
         The shape of one sample of the target's ``X``.
     """
-    from ._dense import DenseHeadClassifier
-
     owner = type(head).__name__
     source = source_model(
-        head.init_from, parameter="init_from", owner=owner, kinds=(DenseHeadClassifier,)
+        head.init_from,
+        parameter="init_from",
+        owner=owner,
+        kind="dense_layers",
+        expected=("DenseHeadClassifier",),
     )
-    fitted, where = source.model, f"{owner}(init_from=...): {source.description}"
-    if tuple(fitted.X_shape_[1:]) != tuple(input_shape):
+    layers, where = source.export, f"{owner}(init_from=...): {source.description}"
+    if tuple(layers.input_shape) != tuple(input_shape):
         raise ValueError(
-            f"{where} was trained on samples of shape {tuple(fitted.X_shape_[1:])}, but X has "
+            f"{where} was trained on samples of shape {tuple(layers.input_shape)}, but X has "
             f"samples of shape {tuple(input_shape)}: a source head starts a target head only "
             "on the same features"
         )
-    if not fitted.hidden_layer_sizes:
+    if not layers.layout["hidden_layer_sizes"]:
         raise ValueError(
             f"{where} has no hidden layers (hidden_layer_sizes=()): its one layer maps the "
             "features to its own classes, so it has nothing to start a target head from"
         )
-    for name, theirs, ours in _layout(fitted, head):
+    for name, ours in dense_layout(head).items():
+        theirs = layers.layout[name]
         if theirs != ours:
             raise ValueError(
                 f"{where} has {name}={theirs!r}, this head {ours!r}; set {name}={theirs!r}"
             )
-    for layer, given in zip(
-        _weighted_layers(model)[:-1], _weighted_layers(fitted.model_)[:-1], strict=True
-    ):
-        layer.set_weights(given.get_weights())
-
-
-def _layout(fitted, head):
-    """(parameter, source's value, target's value) of what shapes the hidden layers."""
-    yield "hidden_layer_sizes", tuple(fitted.hidden_layer_sizes), tuple(head.hidden_layer_sizes)
-    yield "activation", fitted.activation, head.activation
-    yield "batch_norm", fitted.batch_norm, head.batch_norm
+    for layer, given in zip(weighted_layers(model)[:-1], layers.weights, strict=True):
+        layer.set_weights(given)

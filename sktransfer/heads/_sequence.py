@@ -6,7 +6,9 @@ import keras
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
 
+from .._source_models import ExportedOnnx, ExportedWordVectors
 from ..text import Word2VecEmbedder
 from ._base import SklearnKerasClassifier
 
@@ -43,7 +45,8 @@ class SequenceClassifier(SklearnKerasClassifier):
     pool_size : int, default=2
     lstm_units : int, default=100
     dropout : float in [0, 1), default=0.0
-        Dropout before the output layer.
+        Dropout rate on the input of the output layer, after the LSTM (the
+        meaning of ``dropout`` on every head, see ``docs/conventions.md``).
     optimizer, learning_rate, epochs, batch_size, validation_fraction,
     early_stopping, patience, class_weight, random_state, verbose, **kwargs
         As in ``DenseHeadClassifier``.
@@ -68,6 +71,7 @@ class SequenceClassifier(SklearnKerasClassifier):
     ['pos', 'neg']
     """
 
+    _sktransfer_modality = "text"
     _parameter_constraints = {
         **SklearnKerasClassifier._parameter_constraints,
         "embedder": [Word2VecEmbedder, None],
@@ -122,16 +126,6 @@ class SequenceClassifier(SklearnKerasClassifier):
         self.lstm_units = lstm_units
         self.dropout = dropout
 
-    def __sktransfer_onnx__(self, context):
-        """Refused: see the message."""
-        from .._onnx import OnnxExportError
-
-        raise OnnxExportError(
-            "it takes raw texts, which its Word2VecEmbedder turns into word indices in Python "
-            "(gensim's vocabulary), which ONNX has no ops for. Keep this pipeline in Python "
-            "(joblib)"
-        )
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False  # X is a sequence of texts or token lists
@@ -177,3 +171,22 @@ class SequenceClassifier(SklearnKerasClassifier):
     def embedding_weights_(self):
         """The embedding layer's current word vectors, shape (n_words + 2, vector_size)."""
         return np.asarray(self.model_.layers[1].get_weights()[0])
+
+    def __sktransfer_export__(self, kind):
+        """The embedding layer's word vectors (kind ``"word_vectors"``) of the export protocol.
+
+        Fine-tuned when it trained them, with the embedder's vocabulary; see
+        ``sktransfer._source_models``.
+        """
+        if kind == "onnx":
+            return ExportedOnnx(
+                reason=(
+                    "it takes raw texts, which its Word2VecEmbedder turns into word indices in Python "
+                    "(gensim's vocabulary), which ONNX has no ops for. Keep this pipeline in Python "
+                    "(joblib)"
+                )
+            )
+        if kind != "word_vectors":
+            return NotImplemented
+        check_is_fitted(self)
+        return ExportedWordVectors(self.feature_encoder_.vocabulary_, self.embedding_weights_)

@@ -14,16 +14,18 @@ gives float32 features all the same: the feature map is cast before pooling.
 """
 
 import collections
-import hashlib
 import os
 import threading
 import warnings
+import weakref
 from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
 
-from .._precision import build_in
+from .._keras._forward import compiled_function, compiled_functions
+from .._keras._precision import build_in
+from ..cache._keys import array_digest
 
 
 @dataclass(frozen=True)
@@ -253,7 +255,6 @@ class FeatureNetwork:
             self.n_features = int(out_shape[-1])
         else:
             self.n_features = int(np.prod(out_shape))
-        self._compiled = {}  # input dtype -> compiled _forward
         self._lock = threading.Lock()
         self._sha256 = None
 
@@ -262,12 +263,7 @@ class FeatureNetwork:
         """SHA-256 (hex) of every weight of the network, in layer order."""
         with self._lock:
             if self._sha256 is None:
-                digest = hashlib.sha256()
-                for value in self.model.get_weights():
-                    value = np.ascontiguousarray(value)
-                    digest.update(f"{value.dtype.str}{value.shape}".encode())
-                    digest.update(value.tobytes())
-                self._sha256 = digest.hexdigest()
+                self._sha256 = array_digest(self.model.get_weights())
             return self._sha256
 
     def _forward(self, x):
@@ -288,24 +284,11 @@ class FeatureNetwork:
 
         Eager ``_forward`` under another Keras backend.
         """
-        import keras
-
-        function = self._compiled.get(dtype)
-        if function is not None:
-            return function
-        with self._lock:
-            if dtype not in self._compiled:
-                if keras.backend.backend() == "tensorflow":
-                    import tensorflow as tf
-
-                    height, width = self.input_size
-                    spec = tf.TensorSpec((None, height, width, 3), dtype)
-                    function = tf.function(self._forward, input_signature=[spec])
-                    function.get_concrete_function()  # trace now, inside the lock
-                else:
-                    function = self._forward
-                self._compiled[dtype] = function
-            return self._compiled[dtype]
+        height, width = self.input_size
+        network = weakref.ref(self)  # the function must not keep its owner alive
+        return compiled_function(
+            self, dtype, lambda x: network()._forward(x), (None, height, width, 3), dtype
+        )
 
     def to_onnx(self, dtype, *, what):
         """The network as an ONNX model: raw pixels of ``dtype`` in, ``"features"`` out.
@@ -332,7 +315,7 @@ class FeatureNetwork:
         """How many times the compiled functions were traced (0 outside TensorFlow)."""
         return sum(
             function.experimental_get_tracing_count()
-            for function in list(self._compiled.values())
+            for function in compiled_functions(self)
             if hasattr(function, "experimental_get_tracing_count")
         )
 

@@ -12,8 +12,8 @@ from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from .._extractor import ON_ERROR, FeatureExtractor
-from .._precision import PRECISIONS, resolve_precision
-from .._source_models import SharesSourceModel
+from .._keras._precision import PRECISIONS, resolve_precision
+from .._source_models import ExportedOnnx, SharesSourceModel
 from ..cache import FeatureCache
 from ._backbones import POOLINGS, backbone_and_size, feature_network
 from ._io import RESIZE_POLICIES, ImageReader, as_image_sequence, iter_batches, synthetic_images
@@ -177,6 +177,7 @@ class KerasImageFeatures(SharesSourceModel, FeatureExtractor):
     _noun = "image"
     _computing_modules = ("keras", "PIL")
     _source_parameter = "weights"
+    _sktransfer_modality = "image"
 
     def __init__(
         self,
@@ -300,7 +301,13 @@ class KerasImageFeatures(SharesSourceModel, FeatureExtractor):
 
     # -- ONNX export (see sktransfer._onnx) ---------------------------------------------
 
-    def __sktransfer_onnx__(self, context):
+    def __sktransfer_export__(self, kind):
+        """Of the export protocol (``sktransfer._source_models``): kind ``"onnx"``."""
+        if kind != "onnx":
+            return NotImplemented
+        return ExportedOnnx(self._onnx_part)
+
+    def _onnx_part(self, context):
         """This step's part of an exported graph: the network, and the image reader before it.
 
         The reader (decoding, resizing; Python) gives the graph uint8 pixels
@@ -321,9 +328,9 @@ class KerasImageFeatures(SharesSourceModel, FeatureExtractor):
                 "step that runs in the graph"
             )
         if context.input is None:
-            dtype, modality = "uint8", "image"
+            dtype = "uint8"
         elif context.input.dtype == "float32" and len(context.input.shape) == 4:
-            dtype, modality = "float32", None
+            dtype = "float32"
         else:
             raise OnnxExportError(
                 f"it takes images, but the step before it gives {context.input.dtype} values "
@@ -343,7 +350,6 @@ class KerasImageFeatures(SharesSourceModel, FeatureExtractor):
             output=TensorSpec("float32", (None, self.n_features_out_)),
             reader=reader_of(ImageReader, settings),
             graph=graph,
-            modality=modality,
             samples=synthetic_images,
         )
 

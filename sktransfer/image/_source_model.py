@@ -6,14 +6,13 @@ take, besides ImageNet and weights files, a fitted ``FineTuneImageClassifier``
 wrote of it): its backbone, without the classifier on top, gives the target's
 starting weights. ``build_base`` loads a :class:`SourceBackbone` into a freshly
 built backbone of the same name; the target's ``layer`` and ``pooling`` then
-apply as to any weights.
+apply as to any weights. The source is read through the export protocol
+(kind ``"backbone"``, see ``sktransfer._source_models``), so this module needs
+no head class.
 """
 
-import hashlib
-
-import numpy as np
-
 from .._source_models import is_source_model, source_model
+from ..cache._keys import array_digest
 from ._backbones import file_identity
 
 
@@ -30,16 +29,12 @@ class SourceBackbone:
     """
 
     def __init__(self, source):
-        classifier = source.model
         self.description = source.description
-        self._values = classifier._backbone_model(classifier.model_).get_weights()
+        self._values = source.export.weights
         if source.path is not None:
             self.cache_key = file_identity(source.path)
         else:
-            digest = hashlib.sha256()
-            for value in self._values:
-                digest.update(np.ascontiguousarray(value).tobytes())
-            self.cache_key = ("source", digest.hexdigest())
+            self.cache_key = ("source", array_digest(self._values))
 
     def load_into(self, model):
         """Set the weights of ``model``, a backbone built with the source's name."""
@@ -68,23 +63,21 @@ def source_backbone(weights, backbone, input_size, owner):
     """
     if not is_source_model(weights):
         return None
-    from ..heads import FineTuneImageClassifier
-
     source = source_model(
         weights,
         parameter="weights",
         owner=owner,
-        kinds=(FineTuneImageClassifier,),
+        kind="backbone",
+        expected=("FineTuneImageClassifier",),
         # Spectrogram images of audio go through the same networks.
         modality=("image", "audio"),
     )
-    classifier = source.model
-    spec, size = classifier._spec()
-    if spec.name != backbone.name:
+    name, size = source.export.name, source.export.input_size
+    if name != backbone.name:
         raise ValueError(
             f"{owner}(weights=...): {source.description} fine-tuned backbone "
-            f"{spec.name!r}, but this {owner} has backbone={backbone.name!r}; set "
-            f"backbone={spec.name!r}"
+            f"{name!r}, but this {owner} has backbone={backbone.name!r}; set "
+            f"backbone={name!r}"
         )
     if tuple(size) != tuple(input_size):
         raise ValueError(

@@ -1,8 +1,8 @@
 """A fitted pipeline as one ONNX graph, checked against the pipeline before it is written.
 
-Each step gives its own part (``__sktransfer_onnx__``, see
-``sktransfer._onnx``); steps without that method are scikit-learn's and go
-through skl2onnx. The parts' graphs are chained into one model, whose
+Each step gives its own part through the export protocol
+(``__sktransfer_export__("onnx")``, see ``sktransfer._onnx``); steps that
+export nothing of that kind are scikit-learn's and go through skl2onnx. The parts' graphs are chained into one model, whose
 metadata records the readers that run before it in Python. Before anything is
 written, the model is run through the same runtime that ``load`` gives, on
 sample items, and compared with the pipeline: a graph that disagrees by more
@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from .._modalities import modality_of
 from .._onnx import INPUT, OPSET, ExportContext, OnnxExportError, OnnxPart, TensorSpec, rename_value
+from .._source_models import exported
 from ._runtime import FORMAT, TOLERANCE, OnnxModel, session_of
 
 ML_OPSET = 3
@@ -87,7 +89,8 @@ def _sklearn_part(name, step, context):
     except Exception as exc:  # skl2onnx raises many types; its message says what failed
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise OnnxExportError(
-            "it has no __sktransfer_onnx__ method, and skl2onnx cannot convert it "
+            "it exports nothing of kind 'onnx' (__sktransfer_export__), and skl2onnx cannot "
+            "convert it "
             f"({type(exc).__name__}: {reason[:300]})"
         ) from exc
     outputs = [output.name for output in graph.graph.output]
@@ -103,11 +106,13 @@ def _sklearn_part(name, step, context):
 
 
 def _part(name, step, context):
-    convert = getattr(step, "__sktransfer_onnx__", None)
+    export = exported(step, "onnx")
     try:
-        if convert is not None:
-            return convert(context)
-        return _sklearn_part(name, step, context)
+        if export is None:
+            return _sklearn_part(name, step, context)
+        if export.convert is None:
+            raise OnnxExportError(export.reason)
+        return export.convert(context)
     except OnnxExportError as exc:
         raise OnnxExportError(
             f"step {context.position} {name!r} ({type(step).__name__}) cannot be exported: {exc}"
@@ -231,7 +236,7 @@ def export_model(pipeline, *, stem="model", X_sample=None, n_samples=8, toleranc
         "sktransfer_version": __version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "steps": [[name, type(step).__name__] for name, step in steps],
-        "modality": next((p.modality for p in parts if p.modality), None),
+        "modality": modality_of(pipeline),
         "readers": [part.reader for part in parts if part.reader is not None],
         "methods": methods,
         "classes": None if classes is None else np.asarray(classes).tolist(),

@@ -163,7 +163,7 @@ def read_metadata(session, path):
     metadata = json.loads(text) if text else None
     if not (isinstance(metadata, dict) and metadata.get("format") == FORMAT):
         raise OnnxModelError(f"'{path}' is an ONNX graph, but not one that sktransfer exported")
-    from ..cli._model_file import compatible_versions
+    from .._model_file import compatible_versions
 
     if not compatible_versions(metadata["sktransfer_version"]):
         raise OnnxModelError(

@@ -2,7 +2,7 @@
 
 A model is either a model file that ``sktransfer fit`` wrote (its metadata
 gives the modality and the classes) or any fitted pipeline saved with
-``joblib.dump``, whose modality is read from its first step. Warming up runs
+``joblib.dump``, whose modality is its first step's ``_sktransfer_modality``. Warming up runs
 the whole pipeline on synthetic items of the modality, so that every network
 is built and every compiled function traced before the first request.
 """
@@ -18,42 +18,9 @@ import joblib
 import numpy as np
 
 from .. import __version__
-from .._cache_keys import file_digest
-from ..cli._model_file import ModelFileError, check_version, read_metadata
-
-MODALITIES = ("image", "audio", "text")
-
-
-def modality_of_pipeline(pipeline):
-    """``"image"``, ``"audio"`` or ``"text"`` from the first step of ``pipeline``, or None.
-
-    Examples
-    --------
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> from sktransfer import AudioSpectralFeatures
-    >>> modality_of_pipeline(make_pipeline(AudioSpectralFeatures(), LogisticRegression()))
-    'audio'
-    """
-    from .. import (
-        AudioSpectralFeatures,
-        AudioSpectrogramImages,
-        FineTuneImageClassifier,
-        KerasImageFeatures,
-        SequenceClassifier,
-        Word2VecEmbedder,
-    )
-
-    first = pipeline.steps[0][1] if hasattr(pipeline, "steps") else pipeline
-    kinds = {
-        "image": (KerasImageFeatures, FineTuneImageClassifier),
-        "audio": (AudioSpectralFeatures, AudioSpectrogramImages),
-        "text": (Word2VecEmbedder, SequenceClassifier),
-    }
-    for modality, classes in kinds.items():
-        if isinstance(first, classes):
-            return modality
-    return None
+from .._modalities import MODALITIES, modality_of
+from .._model_file import ModelFileError, check_version, read_metadata
+from ..cache._keys import file_digest
 
 
 def read_model(path, modality=None):
@@ -80,7 +47,7 @@ def read_model(path, modality=None):
     if metadata is None:
         pipeline = joblib.load(path)
         metadata = {"sktransfer_version": None, "created": None}
-    found = metadata.get("modality") or modality_of_pipeline(pipeline)
+    found = metadata.get("modality") or modality_of(pipeline)
     if modality is not None and found is not None and modality != found:
         raise ModelFileError(f"'{path}' holds a model of {found}, not of {modality}")
     modality = modality or found

@@ -15,7 +15,7 @@ import os
 import re
 from pathlib import Path
 
-from ..cli._labelled_data import EXTENSIONS
+from .._modalities import EXTENSIONS
 
 
 class RequestError(Exception):

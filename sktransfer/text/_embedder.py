@@ -12,10 +12,12 @@ from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from .._extractor import ON_ERROR, FeatureExtractor, warn_nan_rows
-from .._source_models import SharesSourceModel
+from .._source_models import ExportedOnnx, ExportedWordVectors, SharesSourceModel
 from ..cache import FeatureCache
+from ..cache._keys import array_digest
 from ._io import (
     TokenListCorpus,
     as_training_corpus,
@@ -249,6 +251,7 @@ class Word2VecEmbedder(SharesSourceModel, FeatureExtractor):
     _noun = "document"
     _files = False
     _source_parameter = "pretrained"
+    _sktransfer_modality = "text"
 
     def __init__(
         self,
@@ -480,6 +483,24 @@ class Word2VecEmbedder(SharesSourceModel, FeatureExtractor):
         """Each known word's row in ``embedding_matrix_``, from 2 up."""
         return self._weights().vocabulary
 
+    def __sktransfer_export__(self, kind):
+        """The word vectors (kind ``"word_vectors"``) of the export protocol.
+
+        See ``sktransfer._source_models``.
+        """
+        if kind == "onnx":
+            return ExportedOnnx(
+                reason=(
+                    "it splits texts into words and looks them up in a gensim vocabulary in Python "
+                    "(with tf-idf or max pooling over a variable number of words), which ONNX has no "
+                    "ops for. Keep this pipeline in Python (joblib)"
+                )
+            )
+        if kind != "word_vectors":
+            return NotImplemented
+        check_is_fitted(self)
+        return ExportedWordVectors(self.vocabulary_, self.embedding_matrix_)
+
     def _feature_names(self, words):
         if self.output == "sequences":
             return [f"token_{i}" for i in range(self.max_len_)]
@@ -543,7 +564,7 @@ class Word2VecEmbedder(SharesSourceModel, FeatureExtractor):
             "tokenizer": tokenizer,
             "encoding": self.encoding,
             "errors": self.errors,
-            "idf": None if idf is None else hashlib.sha256(idf.tobytes()).hexdigest(),
+            "idf": None if idf is None else array_digest([idf]),
         }
 
     def fit(self, X, y=None):
@@ -622,16 +643,6 @@ class Word2VecEmbedder(SharesSourceModel, FeatureExtractor):
         ndarray of str
         """
         return super().get_feature_names_out(input_features)
-
-    def __sktransfer_onnx__(self, context):
-        """Refused: see the message."""
-        from .._onnx import OnnxExportError
-
-        raise OnnxExportError(
-            "it splits texts into words and looks them up in a gensim vocabulary in Python "
-            "(with tf-idf or max pooling over a variable number of words), which ONNX has no "
-            "ops for. Keep this pipeline in Python (joblib)"
-        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

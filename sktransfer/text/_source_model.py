@@ -6,7 +6,9 @@ fine-tuned when it trained them, with its vocabulary) or a fitted
 ``Word2VecEmbedder`` (the vectors it learned on source text), also as a
 fitted pipeline ending in one or the model file ``sktransfer fit`` wrote.
 They become a ``KeyedVectors`` and follow the path of any pretrained
-vectors, ``fine_tune`` included.
+vectors, ``fine_tune`` included. The source is read through the export
+protocol (kind ``"word_vectors"``, see ``sktransfer._source_models``), so this
+module needs no head class.
 """
 
 from gensim.models import KeyedVectors
@@ -29,20 +31,15 @@ def source_word_vectors(pretrained):
     """
     if not is_source_model(pretrained):
         return None
-    from ..heads import SequenceClassifier
-    from ._embedder import Word2VecEmbedder
-
     source = source_model(
         pretrained,
         parameter="pretrained",
         owner="Word2VecEmbedder",
-        kinds=(SequenceClassifier, Word2VecEmbedder),
+        kind="word_vectors",
+        expected=("SequenceClassifier", "Word2VecEmbedder"),
         modality=("text",),
-    ).model
-    if isinstance(source, SequenceClassifier):
-        vocabulary, matrix = source.feature_encoder_.vocabulary_, source.embedding_weights_
-    else:
-        vocabulary, matrix = source.vocabulary_, source.embedding_matrix_
+    ).export
+    vocabulary, matrix = source.vocabulary, source.matrix
     words = sorted(vocabulary, key=vocabulary.__getitem__)
     vectors = KeyedVectors(matrix.shape[1])
     vectors.add_vectors(words, matrix[[vocabulary[word] for word in words]])

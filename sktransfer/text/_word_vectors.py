@@ -13,6 +13,7 @@ from gensim.utils import SaveLoad
 from gensim.utils import open as open_maybe_compressed
 from tqdm.auto import tqdm
 
+from ..cache._keys import array_digest
 from ._io import TokenListCorpus
 from ._word_index import WordIndex
 
@@ -304,6 +305,6 @@ class WordVectors:
 
     def sha256(self):
         """SHA-256 (hex) of the words and their vectors."""
-        digest = hashlib.sha256(np.ascontiguousarray(self.matrix).tobytes())
+        digest = hashlib.sha256(array_digest([self.matrix]).encode())
         digest.update("\n".join(self.keys).encode("utf-8", "surrogatepass"))
         return digest.hexdigest()

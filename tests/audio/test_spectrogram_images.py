@@ -17,7 +17,6 @@ from sktransfer import (
     FineTuneImageClassifier,
     KerasImageFeatures,
 )
-from sktransfer.datasets import make_instrument_notes
 
 from ..conftest import SR, tone
 from ..fresh_process import call_in_fresh_process
@@ -95,16 +94,6 @@ def test_short_clips_are_padded_tiled_or_centred_and_long_ones_cropped(words):
     np.testing.assert_array_equal(centred[:, [0, 1, n + 2, n + 3]], 0.0)
     for policy, start in (("pad", 0), ("tile", 0), ("center", (n - 10) // 2)):
         np.testing.assert_array_equal(image(10, policy), whole[:, start : start + 10])
-
-
-def test_instrument_notes_look_different(tmp_path):
-    paths, labels = make_instrument_notes(
-        tmp_path, instruments=("flute", "cello"), pitches=(60,), durations=(0.3,)
-    )
-    assert labels == ["flute", "cello"]
-    images = AudioSpectrogramImages(n_mels=32, n_frames=32).fit_transform(paths)
-    assert images.shape == (2, 32, 32, 3) and images.max() == 255.0
-    assert np.abs(images[0] - images[1]).mean() > 10  # in pixel levels, out of 255
 
 
 def bad_clips(audio_files):

@@ -13,7 +13,7 @@ from gensim.test.utils import datapath
 from PIL import Image
 
 from sktransfer import FeatureCache, __version__
-from sktransfer.cli import _model_file as model_file
+from sktransfer import _model_file as model_file
 from sktransfer.cli import main
 from sktransfer.cli._labelled_data import read_labelled_data
 from sktransfer.cli._recipes import build_pipeline, parameter_grid

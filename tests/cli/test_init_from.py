@@ -5,8 +5,8 @@ import pytest
 from PIL import Image
 from sklearn.dummy import DummyClassifier
 
+from sktransfer._model_file import load_model, save_model
 from sktransfer.cli import main
-from sktransfer.cli._model_file import load_model, save_model
 from sktransfer.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
 
 

@@ -21,7 +21,7 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 
 from sktransfer import FineTuneImageClassifier
 from sktransfer.datasets import load_fashion_mnist
-from sktransfer.heads._distribution import as_strategy
+from sktransfer._keras._distribution import as_strategy
 
 X, y = load_fashion_mnist(n=32)
 devices = [device.name for device in tf.config.list_logical_devices("CPU")]

@@ -8,7 +8,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sktransfer import DenseHeadClassifier
-from sktransfer.cli._model_file import save_model
+from sktransfer._model_file import save_model
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from sktransfer import (
     KerasImageFeatures,
     SequenceClassifier,
 )
-from sktransfer.cli._model_file import load_model, save_model
+from sktransfer._model_file import load_model, save_model
 from sktransfer.datasets import load_fashion_mnist
 from sktransfer.image._backbones import clear_cache
 from tests.fresh_process import call_in_fresh_process

@@ -8,7 +8,7 @@ from sklearn.base import clone
 from sklearn.dummy import DummyClassifier
 
 from sktransfer import DenseHeadClassifier, SequenceClassifier, Word2VecEmbedder
-from sktransfer.cli._model_file import save_model
+from sktransfer._model_file import save_model
 
 from .test_embedder import polarity
 

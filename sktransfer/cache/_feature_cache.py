@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._cache_store import open_store
+from ._store import open_store
 
 __all__ = ["FeatureCache"]
 
@@ -135,7 +135,7 @@ class FeatureCache:
     (True, 2, 2)
     """
 
-    def __init__(self, directory, max_bytes=None, *, storage_options=None, claim_timeout=600.0):
+    def __init__(self, directory, *, max_bytes=None, storage_options=None, claim_timeout=600.0):
         if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes <= 0):
             raise ValueError(f"max_bytes must be a positive int or None, got {max_bytes!r}")
         if not isinstance(claim_timeout, (int, float)) or not claim_timeout > 0:
@@ -373,7 +373,7 @@ class FeatureCache:
         keys : list of bytes or None
             One per item; None marks an item that cannot be cached.
         compute : callable ``(indices) -> (rows, failures)``
-            See ``sktransfer._extractor.cached_rows``.
+            See ``sktransfer.cache._rows.cached_rows``.
 
         Returns
         -------

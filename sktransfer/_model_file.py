@@ -20,8 +20,8 @@ from pathlib import Path
 
 import joblib
 
-from .. import __version__
-from ._labelled_data import MODALITIES
+from . import __version__
+from ._modalities import MODALITIES
 
 FORMAT = "sktransfer-model"
 """The ``format`` value of a model file's metadata."""
