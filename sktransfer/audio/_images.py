@@ -298,9 +298,7 @@ class AudioSpectrogramImages(ClipExtractor, FeatureExtractor, auto_wrap_output_k
         rebuilt from this extractor's parameters; the image network after it
         takes the float32 images.
         """
-        return self._onnx_reader_part(
-            context, samples=partial(synthetic_clips, sr=self.sr)
-        )
+        return self._onnx_reader_part(context, samples=partial(synthetic_clips, sr=self.sr))
 
     def set_output(self, *, transform=None):
         """Accepted for pipelines; the images stay a 4-D numpy array whatever is asked.
