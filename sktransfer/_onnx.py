@@ -34,7 +34,9 @@ share (a Keras function to ONNX, a classifier's label output); ``onnx`` and
 ``tf2onnx`` are imported only when a helper runs.
 """
 
+import contextlib
 import json
+import os
 from dataclasses import dataclass, field
 
 OPSET = 17
@@ -157,6 +159,24 @@ def rename_value(graph, old, new):
         node.output[:] = [new if name == old else name for name in node.output]
 
 
+@contextlib.contextmanager
+def _environment_kept(name):
+    """Restore the environment variable ``name`` afterwards, whatever happened to it.
+
+    tf2onnx sets ``TF_CPP_MIN_LOG_LEVEL`` when imported and when it converts,
+    which would silence TensorFlow's warnings for the rest of the process and
+    every process it starts.
+    """
+    saved = os.environ.get(name)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved
+
+
 def keras_to_onnx(function, input_spec, output_name, *, what, opset=OPSET):
     """An ONNX model of a Keras/TensorFlow ``function``, checked to load.
 
@@ -186,15 +206,17 @@ def keras_to_onnx(function, input_spec, output_name, *, what, opset=OPSET):
         without complaint, so the result is loaded here before it is returned.
     """
     import tensorflow as tf
-    import tf2onnx
 
     specs = input_spec if isinstance(input_spec, dict) else {INPUT: input_spec}
     signature = [tf.TensorSpec(s.shape, s.dtype, name=name) for name, s in specs.items()]
     traced = tf.function(function, input_signature=signature)
-    try:
-        model, _ = tf2onnx.convert.from_function(traced, input_signature=signature, opset=opset)
-    except Exception as exc:  # tf2onnx raises plain exceptions for unknown ops
-        raise OnnxExportError(f"{what} cannot be converted to ONNX: {exc}") from exc
+    with _environment_kept("TF_CPP_MIN_LOG_LEVEL"):
+        import tf2onnx
+
+        try:
+            model, _ = tf2onnx.convert.from_function(traced, input_signature=signature, opset=opset)
+        except Exception as exc:  # tf2onnx raises plain exceptions for unknown ops
+            raise OnnxExportError(f"{what} cannot be converted to ONNX: {exc}") from exc
     graph = model.graph
     unknown = _unknown_ops(graph)
     if unknown:

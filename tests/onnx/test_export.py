@@ -6,6 +6,7 @@ against it or exports pipelines that need no network.
 """
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,7 @@ from ..conftest import tone
 from ..fresh_process import bad_image_inputs, errors_of
 
 TOLERANCE = 1e-4
+LOG_LEVEL_BEFORE = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
 
 
 @pytest.fixture(scope="module")
@@ -239,3 +241,8 @@ def test_efficientnet_normalization_constants_are_part_of_the_graph(tmp_path):
     expected = extractor.transform(images)
     got = load(result.path).transform(images)
     assert np.abs(got - expected).max() <= TOLERANCE * np.abs(expected).max()
+
+
+def test_the_export_leaves_tensorflow_log_level_alone(exported):
+    """tf2onnx sets TF_CPP_MIN_LOG_LEVEL when imported; the export restores it."""
+    assert os.environ.get("TF_CPP_MIN_LOG_LEVEL") == LOG_LEVEL_BEFORE
