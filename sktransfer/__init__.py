@@ -18,7 +18,9 @@ _SUBPACKAGE = {
     "DenseHeadClassifier": ".heads",
     "FeatureCache": ".cache",
     "FineTuneImageClassifier": ".heads",
+    "FineTuneTextClassifier": ".heads",
     "KerasImageFeatures": ".image",
+    "SentenceEmbedder": ".text",
     "SequenceClassifier": ".heads",
     "VGGImageFeatures": ".image",
     "Word2VecEmbedder": ".text",
@@ -27,9 +29,14 @@ _SUBPACKAGE = {
 if TYPE_CHECKING:
     from .audio import AudioSpectralFeatures, AudioSpectrogramImages
     from .cache import FeatureCache
-    from .heads import DenseHeadClassifier, FineTuneImageClassifier, SequenceClassifier
+    from .heads import (
+        DenseHeadClassifier,
+        FineTuneImageClassifier,
+        FineTuneTextClassifier,
+        SequenceClassifier,
+    )
     from .image import KerasImageFeatures, VGGImageFeatures
-    from .text import Word2VecEmbedder
+    from .text import SentenceEmbedder, Word2VecEmbedder
 
 __all__ = [
     "AudioSpectralFeatures",
@@ -37,7 +44,9 @@ __all__ = [
     "DenseHeadClassifier",
     "FeatureCache",
     "FineTuneImageClassifier",
+    "FineTuneTextClassifier",
     "KerasImageFeatures",
+    "SentenceEmbedder",
     "SequenceClassifier",
     "VGGImageFeatures",
     "Word2VecEmbedder",

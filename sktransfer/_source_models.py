@@ -29,6 +29,7 @@ kind               export                      produced by
 ``"word_vectors"`` :class:`ExportedWordVectors` ``SequenceClassifier``,
                                                ``Word2VecEmbedder``
 ``"dense_layers"`` :class:`ExportedDenseLayers` ``DenseHeadClassifier``
+``"sentence_encoder"`` :class:`ExportedSentenceEncoder` ``FineTuneTextClassifier``
 ``"onnx"``         :class:`ExportedOnnx`       the extractors and heads (their
                                                part of an ONNX graph, or why
                                                they have none)
@@ -64,7 +65,7 @@ from sklearn.frozen import FrozenEstimator
 
 from ._model_file import FORMAT, load_model
 
-EXPORT_KINDS = ("backbone", "word_vectors", "dense_layers", "onnx")
+EXPORT_KINDS = ("backbone", "word_vectors", "dense_layers", "sentence_encoder", "onnx")
 """The kinds of ``__sktransfer_export__``; see the module's docstring."""
 
 
@@ -101,6 +102,22 @@ class ExportedWordVectors:
 
     vocabulary: dict
     matrix: object
+
+
+@dataclass
+class ExportedSentenceEncoder:
+    """A fine-tuned sentence encoder as model files (kind ``"sentence_encoder"``).
+
+    Attributes
+    ----------
+    files : dict of str -> bytes
+        Its files in Hugging Face format, by name, as ``SentenceEmbedder``
+        reads them from a folder: ``config.json``, ``model.safetensors`` (the
+        fine-tuned weights), ``tokenizer.json`` and the sentence-transformers
+        configuration (``pooling.json`` for the pooling module's).
+    """
+
+    files: dict
 
 
 @dataclass

@@ -44,7 +44,9 @@ from sktransfer import (
     DenseHeadClassifier,
     FeatureCache,
     FineTuneImageClassifier,
+    FineTuneTextClassifier,
     KerasImageFeatures,
+    SentenceEmbedder,
     SequenceClassifier,
     VGGImageFeatures,
     Word2VecEmbedder,
@@ -56,6 +58,7 @@ ESTIMATORS = [
     KerasImageFeatures(input_size=32),
     VGGImageFeatures(weights=None, input_size=32),
     Word2VecEmbedder(vector_size=8, random_state=0),
+    SentenceEmbedder(),
     DenseHeadClassifier(
         hidden_layer_sizes=(8,), dropout=0.0, epochs=10, learning_rate=0.03, random_state=0
     ),
@@ -67,6 +70,7 @@ ESTIMATORS = [
         random_state=0,
     ),
     FineTuneImageClassifier(weights=None, input_size=32, epochs=1, random_state=0),
+    FineTuneTextClassifier(epochs=1, random_state=0),
 ]
 
 # scikit-learn's toy tables have rows of 2 to 20 numbers. As waveforms these are far
@@ -244,12 +248,20 @@ def _text_case():
     return Word2VecEmbedder(vector_size=8, random_state=0), good, "", r"empty, no tokens"
 
 
+def _sentence_case():
+    from tests.text.tiny_bert import tiny_bert_folder
+
+    good = ["the cat sat on the mat", "a great movie", "the plot was boring"]
+    return SentenceEmbedder(encoder=tiny_bert_folder()), good, None, r"missing \(None\)"
+
+
 EXTRACTOR_CASES = {
     "AudioSpectralFeatures": _audio_case,
     "AudioSpectrogramImages": _spectrogram_case,
     "KerasImageFeatures": _lite0_case,
     "VGGImageFeatures": _vgg_case,
     "Word2VecEmbedder": _text_case,
+    "SentenceEmbedder": _sentence_case,
 }
 NOUNS = {
     "AudioSpectralFeatures": "clip",
@@ -257,6 +269,7 @@ NOUNS = {
     "KerasImageFeatures": "image",
     "VGGImageFeatures": "image",
     "Word2VecEmbedder": "document",
+    "SentenceEmbedder": "document",
 }
 extractor_cases = pytest.mark.parametrize("name", sorted(EXTRACTOR_CASES))
 IMAGE_OUTPUTS = ("AudioSpectrogramImages",)

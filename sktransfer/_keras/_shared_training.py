@@ -65,9 +65,27 @@ def _trainer_for(model, compile_kwargs):
     key = (architecture_key(model, compile_kwargs), _strategy_in_scope())
     with _LOCK:
         if key not in _TRAINERS:
-            trainer = compile_model(keras.models.clone_model(model), compile_kwargs)
+            trainer = keras.models.clone_model(model)
+            _copy_trainable_flags(model, trainer)
+            trainer = compile_model(trainer, compile_kwargs)
             _TRAINERS[key] = (trainer, threading.Lock())
         return _TRAINERS[key]
+
+
+def _copy_trainable_flags(source, target):
+    """Give every layer of ``target`` (a clone of ``source``) the ``trainable`` flag of its twin.
+
+    ``clone_model`` rebuilds layers from their configurations, which keep each
+    layer's own flag but not those of the sublayers a layer creates when it is
+    built (``MultiHeadAttention``'s projections): a frozen attention layer's
+    clone would train them.
+    """
+    for original, clone in zip(
+        source._flatten_layers(include_self=False),
+        target._flatten_layers(include_self=False),
+        strict=True,
+    ):
+        clone.trainable = original.trainable
 
 
 def _copy_state(source, target):

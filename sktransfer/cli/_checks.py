@@ -14,6 +14,9 @@ from .._modalities import MODALITIES
 AUDIO_FEATURES = ("spectral", "pretrained")
 """What an audio model learns from: the 193 spectral features, or an ImageNet network on
 log-mel spectrogram images."""
+TEXT_FEATURES = ("word-vectors", "sentence", "fine-tuned")
+"""What a text model learns from: word vectors under an LSTM head, all-MiniLM-L6-v2 sentence
+vectors under a dense head, or that encoder fine-tuned end to end."""
 DEFAULT_BACKBONE = "efficientnet_lite0"
 """The image backbone of ``sktransfer fit`` and ``build_pipeline`` when none is given."""
 PARAMETERS = {
@@ -21,6 +24,7 @@ PARAMETERS = {
     "lstm_units": "lstm_units",
     "trainable_layers": "trainable_layers",
     "audio_features": "audio_features",
+    "text_features": "text_features",
     "image_options": "backbone and input_size",
 }
 """How ``build_pipeline``'s messages name each choice."""
@@ -29,6 +33,7 @@ OPTIONS = {
     "lstm_units": "--lstm-units",
     "trainable_layers": "--trainable-layers",
     "audio_features": "--audio-features",
+    "text_features": "--text-features",
     "image_options": "--backbone and --input-size",
 }
 """How the command line's messages name each choice."""
@@ -61,6 +66,7 @@ def check_applicable(
     lstm_units=False,
     trainable_layers=False,
     audio_features="spectral",
+    text_features="word-vectors",
     image_options=False,
     names=PARAMETERS,
 ):
@@ -73,6 +79,9 @@ def check_applicable(
         Whether the dense head's size, the LSTM's units, a freeze depth, or
         the image backbone and input size are given.
     audio_features : {"spectral", "pretrained"}
+    text_features : {"word-vectors", "sentence", "fine-tuned"}
+        Text: a dense head (``hidden_layer_sizes``) goes with sentence
+        vectors, a freeze depth with the fine-tuned encoder.
     names : dict
         How the caller spells each choice in messages: ``PARAMETERS`` (of
         ``build_pipeline``) or ``OPTIONS`` (of ``sktransfer fit``).
@@ -92,6 +101,30 @@ def check_applicable(
             f"{names['audio_features']} must be one of {', '.join(AUDIO_FEATURES)}, "
             f"got {audio_features!r}"
         )
+    if text_features not in TEXT_FEATURES:
+        raise ValueError(
+            f"{names['text_features']} must be one of {', '.join(TEXT_FEATURES)}, "
+            f"got {text_features!r}"
+        )
+    if text_features != "word-vectors" and modality != "text":
+        raise ValueError(f"{names['text_features']} is for text data, not {modality}")
+    if modality == "text" and text_features != "word-vectors":
+        if lstm_units:
+            raise ValueError(
+                f"{names['lstm_units']} is for word-vector text models, not "
+                f"{names['text_features']} {text_features}: give {names['hidden_layer_sizes']}"
+            )
+        if hidden_layer_sizes and text_features == "fine-tuned":
+            raise ValueError(
+                f"{names['hidden_layer_sizes']} is not for {names['text_features']} "
+                "fine-tuned, whose head is a softmax"
+            )
+        if trainable_layers and text_features == "sentence":
+            raise ValueError(
+                f"{names['trainable_layers']} is for {names['text_features']} fine-tuned, "
+                "not sentence"
+            )
+        hidden_layer_sizes = trainable_layers = False  # they apply here
     if hidden_layer_sizes and modality == "text":
         raise ValueError(
             f"{names['hidden_layer_sizes']} is for the dense heads of image and audio models; "
@@ -132,6 +165,7 @@ def check_options(args, modality):
         lstm_units=bool(lstm_units),
         trainable_layers=bool(depths),
         audio_features=args.audio_features,
+        text_features=args.text_features,
         image_options=bool(args.backbone != DEFAULT_BACKBONE or args.input_size),
         names=OPTIONS,
     )

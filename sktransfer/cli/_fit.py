@@ -27,6 +27,8 @@ def configure_pipeline(args, modality, cache=None, source=None):
     lstm_units = args.lstm_units or []
     depths = args.trainable_layers or []
     fine_tune = (modality == "image" and args.grid) or bool(depths)
+    if modality == "text":
+        fine_tune = bool(depths)
     pipeline = build_pipeline(
         modality,
         backbone=args.backbone,
@@ -35,6 +37,7 @@ def configure_pipeline(args, modality, cache=None, source=None):
         lstm_units=lstm_units[0] if lstm_units else None,
         trainable_layers=(depths[0] if depths else 0) if fine_tune else None,
         audio_features=args.audio_features,
+        text_features=args.text_features,
         epochs=args.epochs,
         n_jobs=args.n_jobs,
         random_state=args.random_state,
@@ -49,7 +52,11 @@ def configure_pipeline(args, modality, cache=None, source=None):
     if not args.grid:
         return pipeline
     grid = parameter_grid(
-        modality, hidden_layer_sizes=head_sizes, lstm_units=lstm_units, trainable_layers=depths
+        modality,
+        hidden_layer_sizes=head_sizes,
+        lstm_units=lstm_units,
+        trainable_layers=depths,
+        text_features=args.text_features,
     )
     grid = grid_for_source(grid, pipeline)
     folds = StratifiedKFold(GRID_FOLDS, shuffle=True, random_state=args.random_state)

@@ -80,6 +80,14 @@ def _add_fit_parser(commands):
         "images through the pretrained image backbone (default: %(default)s)",
     )
     fit.add_argument(
+        "--text-features",
+        choices=("word-vectors", "sentence", "fine-tuned"),
+        default="word-vectors",
+        help="text: word vectors (GloVe when installed) under an LSTM head, all-MiniLM-L6-v2 "
+        "sentence vectors under a dense head, or that encoder fine-tuned end to end "
+        "(default: %(default)s)",
+    )
+    fit.add_argument(
         "--backbone",
         default=DEFAULT_BACKBONE,
         help="image backbone, also for --audio-features pretrained (default: %(default)s)",
@@ -107,8 +115,9 @@ def _add_fit_parser(commands):
         "--trainable-layers",
         type=_trainable_layers,
         action="append",
-        help="images and --audio-features pretrained: fine-tune this many top backbone "
-        "layers (a number or all); repeat it to give the --grid candidates",
+        help="images, --audio-features pretrained and --text-features fine-tuned: fine-tune "
+        "this many top backbone or encoder layers (a number or all); repeat it to give the "
+        "--grid candidates",
     )
     fit.add_argument("--epochs", type=int, help="maximum training epochs (default: the head's)")
     fit.add_argument(

@@ -9,7 +9,10 @@
   is asked, ``FineTuneImageClassifier`` on the images with SpecAugment masks;
 - text: ``SequenceClassifier`` on the raw texts, its ``Word2VecEmbedder``
   holding the GloVe 6B 50-d vectors when the ``glove`` extra is installed and
-  otherwise learning 50-d vectors on the training texts.
+  otherwise learning 50-d vectors on the training texts; with
+  ``text_features="sentence"``, ``SentenceEmbedder`` (all-MiniLM-L6-v2) then
+  ``DenseHeadClassifier``; with ``"fine-tuned"``, ``FineTuneTextClassifier``
+  on the raw texts.
 
 Every pipeline ends in a step named ``HEAD`` (``"head"``), a Keras head with
 ``history_`` and ``best_epoch_``; the extractors are the steps ``FEATURES``
@@ -35,6 +38,8 @@ DEFAULT_GRID_HIDDEN_LAYER_SIZES = ((), (256,))
 """Grid of the dense head's ``hidden_layer_sizes`` (image, audio) when none are given."""
 DEFAULT_GRID_LSTM_UNITS = (32, 100)
 """Grid of ``lstm_units`` of the text head when none are given."""
+DEFAULT_TEXT_FREEZE_DEPTHS = (0, 2)
+"""Grid of ``trainable_layers`` (fine-tuned sentence encoder) when none are given."""
 AUDIO_GRID_DROPOUTS = (0.0, 0.5)
 """Grid of the audio head's dropout."""
 SPECTROGRAM_SIDE = 128
@@ -72,6 +77,7 @@ def build_pipeline(
     lstm_units=None,
     trainable_layers=None,
     audio_features="spectral",
+    text_features="word-vectors",
     epochs=None,
     n_jobs=None,
     random_state=None,
@@ -101,6 +107,10 @@ def build_pipeline(
         Audio: the 193 spectral features (``AudioSpectralFeatures``), or
         128 x 128 log-mel spectrogram images (``AudioSpectrogramImages``)
         through the ImageNet ``backbone``.
+    text_features : {"word-vectors", "sentence", "fine-tuned"}, default="word-vectors"
+        Text: word vectors under ``SequenceClassifier``, all-MiniLM-L6-v2
+        sentence vectors (``SentenceEmbedder``) under ``DenseHeadClassifier``,
+        or ``FineTuneTextClassifier`` (``trainable_layers``, default 2).
     epochs : int or None, default=None
         Maximum training epochs of the head; None: the head's default.
     n_jobs : int or None, default=None
@@ -135,7 +145,9 @@ def build_pipeline(
         AudioSpectrogramImages,
         DenseHeadClassifier,
         FineTuneImageClassifier,
+        FineTuneTextClassifier,
         KerasImageFeatures,
+        SentenceEmbedder,
         SequenceClassifier,
     )
 
@@ -145,6 +157,7 @@ def build_pipeline(
         lstm_units=lstm_units is not None,
         trainable_layers=trainable_layers is not None,
         audio_features=audio_features,
+        text_features=text_features,
         names=PARAMETERS,
     )
     pretrained_audio = modality == "audio" and audio_features == "pretrained"
@@ -155,6 +168,18 @@ def build_pipeline(
         head_kwargs["lstm_units"] = lstm_units
     if epochs is not None:
         head_kwargs["epochs"] = epochs
+    if modality == "text" and text_features == "fine-tuned":
+        head = FineTuneTextClassifier(
+            trainable_layers=2 if trainable_layers is None else trainable_layers, **head_kwargs
+        )
+        return Pipeline([(HEAD, head)])
+    if modality == "text" and text_features == "sentence":
+        return Pipeline(
+            [
+                (FEATURES, SentenceEmbedder(verbose=verbose)),
+                (HEAD, DenseHeadClassifier(**head_kwargs)),
+            ]
+        )
     steps = []
     if pretrained_audio:
         spectrogram = AudioSpectrogramImages(
@@ -199,7 +224,14 @@ def build_pipeline(
     )
 
 
-def parameter_grid(modality, *, hidden_layer_sizes=(), lstm_units=(), trainable_layers=()):
+def parameter_grid(
+    modality,
+    *,
+    hidden_layer_sizes=(),
+    lstm_units=(),
+    trainable_layers=(),
+    text_features="word-vectors",
+):
     """The small grid that ``sktransfer fit --grid`` searches: freeze depth and head size.
 
     Parameters
@@ -212,6 +244,7 @@ def parameter_grid(modality, *, hidden_layer_sizes=(), lstm_units=(), trainable_
         Text: candidate LSTM units; empty: ``DEFAULT_GRID_LSTM_UNITS``.
     trainable_layers : sequence of (int or "all"), default=()
         Image: candidate freeze depths; empty: ``DEFAULT_FREEZE_DEPTHS``.
+        Fine-tuned text: candidate depths; empty: ``DEFAULT_TEXT_FREEZE_DEPTHS``.
         Audio: candidate freeze depths of a network fine-tuned on spectrogram
         images; empty: none (the dense head on frozen features or on the
         spectral features).
@@ -237,8 +270,14 @@ def parameter_grid(modality, *, hidden_layer_sizes=(), lstm_units=(), trainable_
         lstm_units=bool(lstm_units),
         trainable_layers=bool(trainable_layers),
         audio_features="pretrained" if trainable_layers and modality == "audio" else "spectral",
+        text_features=text_features,
         names=PARAMETERS,
     )
+    if modality == "text" and text_features == "fine-tuned":
+        return {f"{HEAD}__trainable_layers": list(trainable_layers or DEFAULT_TEXT_FREEZE_DEPTHS)}
+    if modality == "text" and text_features == "sentence":
+        sizes = [tuple(sizes) for sizes in hidden_layer_sizes or DEFAULT_GRID_HIDDEN_LAYER_SIZES]
+        return {f"{HEAD}__hidden_layer_sizes": sizes}
     if modality == "text":
         return {
             f"{HEAD}__lstm_units": list(lstm_units or DEFAULT_GRID_LSTM_UNITS),

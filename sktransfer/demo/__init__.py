@@ -2,8 +2,9 @@
 
 - images (``_images``): Fashion-MNIST with 500 labels, EfficientNet-Lite0
   ImageNet features against raw pixels, scored on 1,000 test images;
-- text (``_text``): 200 review sentences, Word2Vec vectors from a news corpus
-  and pretrained GloVe against TF-IDF, scored by repeated cross-validation;
+- text (``_text``): 200 review sentences, all-MiniLM-L6-v2 sentence vectors,
+  Word2Vec vectors from a news corpus and pretrained GloVe against TF-IDF, scored
+  by repeated cross-validation;
 - audio (``_audio``): spoken digits, the 193 spectral features against the raw
   waveform, scored on unheard voices;
 - two-stage transfer (``_two_stage``): Fashion-MNIST's classes 6 to 9 with 50

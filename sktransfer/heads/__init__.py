@@ -2,11 +2,18 @@
 
 ``DenseHeadClassifier`` on extracted features, ``SequenceClassifier`` on raw text
 (it owns its embedder), ``FineTuneImageClassifier`` on images (a pretrained
-backbone trained end to end).
+backbone trained end to end), ``FineTuneTextClassifier`` on raw text (a pretrained
+sentence encoder trained end to end).
 """
 
 from ._dense import DenseHeadClassifier
 from ._finetune import FineTuneImageClassifier
+from ._finetune_text import FineTuneTextClassifier
 from ._sequence import SequenceClassifier
 
-__all__ = ["DenseHeadClassifier", "FineTuneImageClassifier", "SequenceClassifier"]
+__all__ = [
+    "DenseHeadClassifier",
+    "FineTuneImageClassifier",
+    "FineTuneTextClassifier",
+    "SequenceClassifier",
+]

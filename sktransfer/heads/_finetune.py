@@ -58,7 +58,100 @@ class _ImageArrays(TransformerMixin, BaseEstimator):
         return images if preprocess is None else np.asarray(preprocess(images), dtype=np.float32)
 
 
-class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
+class FineTuningPhases:
+    """Mixin: the two training phases of a pretrained network under a new head.
+
+    ``freeze_epochs`` epochs with the pretrained part frozen, training only
+    the head on the frozen part's outputs (computed once per input when
+    ``_frozen_activations_reusable``), then the remaining epochs with the
+    top ``trainable_layers`` unfrozen (``_unfreeze``) at ``learning_rate *
+    lr_mult``, or the schedule ``_phase_learning_rate`` makes of it. With
+    early stopping, the better of the two phases' best weights is kept.
+    Subclasses name the frozen part's output layer ``_frozen_output_layer``.
+    """
+
+    #: The layer whose output is what the frozen pretrained part gives each input.
+    _frozen_output_layer = "pool"
+
+    def _phase_learning_rate(self, learning_rate, n_epochs, n_samples, unfrozen):
+        """The learning rate (or schedule) of one training phase: here constant."""
+        return learning_rate
+
+    def _compile_kwargs(self, learning_rate=None):
+        kwargs = super()._compile_kwargs(learning_rate)
+        return {**kwargs, "optimizer": loss_scaled(kwargs["optimizer"], self.precision_)}
+
+    def _frozen_activations_reusable(self):
+        """Whether a frozen backbone gives each image the same output every epoch."""
+        return not self.augmentation
+
+    def _train_head_on_activations(self, compile_kwargs, X, y, *args, **kwargs):
+        """Train the head's layers (shared with ``model_``) on the frozen pooled output."""
+        model = self.model_
+        pool = model.get_layer(self._frozen_output_layer)
+        frozen = keras.Model(model.input, pool.output)
+        step = max(self.batch_size, 64)
+        activations = np.concatenate(
+            [
+                keras.ops.convert_to_numpy(frozen(X[start : start + step], training=False))
+                for start in range(0, len(X), step)
+            ]
+        )
+        inputs = keras.Input(shape=tuple(pool.output.shape[1:]))
+        outputs = inputs
+        for layer in model.layers[model.layers.index(pool) + 1 :]:
+            outputs = layer(outputs)
+        self.model_ = compile_model(keras.Model(inputs, outputs), compile_kwargs)
+        try:
+            self._train_phase(compile_kwargs, activations, y, *args, **kwargs)
+        finally:
+            self.model_ = model
+
+    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        unfreeze = self.trainable_layers == "all" or self.trainable_layers > 0
+        warmup = min(self.freeze_epochs, epochs) if unfreeze else epochs
+        phases = [(warmup, self.learning_rate, False)]
+        if unfreeze and epochs > warmup:
+            phases.append((epochs - warmup, self.learning_rate * self.lr_mult, True))
+        history = {}
+        done = initial_epoch
+        warmup_epochs, warmup_state = 0, []
+        self.n_trainable_backbone_weights_ = 0
+        for n_epochs, learning_rate, unfrozen in phases:
+            if n_epochs == 0:
+                continue
+            if unfrozen:
+                self.n_trainable_backbone_weights_ = self._unfreeze(self.model_)
+            compile_kwargs = self._compile_kwargs(
+                self._phase_learning_rate(learning_rate, n_epochs, len(X), unfrozen)
+            )
+            if unfrozen or not self._frozen_activations_reusable():
+                compile_model(self.model_, compile_kwargs)
+                self._train_phase(
+                    compile_kwargs, X, y, sample_weight, warm_start, n_epochs, done, **kwargs
+                )
+            else:
+                self._train_head_on_activations(
+                    compile_kwargs, X, y, sample_weight, warm_start, n_epochs, done, **kwargs
+                )
+            for key, values in self.history_.items():
+                history.setdefault(key, []).extend(values)
+            done += len(self.history_["loss"])
+            if self.early_stopping and not unfrozen and len(phases) > 1:
+                # The warm-up's best weights, in case unfreezing never beats them.
+                warmup_epochs = len(history["loss"])
+                warmup_state = [(v, keras.ops.convert_to_numpy(v)) for v in self.model_.weights]
+        self.history_ = history
+        if self.early_stopping:
+            # Early stopping restored each phase's best weights; keep the better of the two.
+            best = int(np.argmin(history["val_loss"]))
+            if best < warmup_epochs < len(history["loss"]):
+                for variable, value in warmup_state:
+                    variable.assign(value)
+            self.best_epoch_ = best + 1
+
+
+class FineTuneImageClassifier(SharesSourceModel, FineTuningPhases, SklearnKerasClassifier):
     """A pretrained CNN and a new softmax head, trained end to end on images.
 
     ``trainable_layers`` sets how much of the backbone learns: 0 keeps it
@@ -353,76 +446,3 @@ class FineTuneImageClassifier(SharesSourceModel, SklearnKerasClassifier):
         for position, layer in enumerate(weighted):
             layer.trainable = position >= len(weighted) - count
         return sum(int(np.prod(w.shape)) for w in base.trainable_weights)
-
-    # -- training --------------------------------------------------------------------
-
-    def _compile_kwargs(self, learning_rate=None):
-        kwargs = super()._compile_kwargs(learning_rate)
-        return {**kwargs, "optimizer": loss_scaled(kwargs["optimizer"], self.precision_)}
-
-    def _frozen_activations_reusable(self):
-        """Whether a frozen backbone gives each image the same output every epoch."""
-        return not self.augmentation
-
-    def _train_head_on_activations(self, compile_kwargs, X, y, *args, **kwargs):
-        """Train the head's layers (shared with ``model_``) on the frozen pooled output."""
-        model = self.model_
-        pool = model.get_layer("pool")
-        frozen = keras.Model(model.input, pool.output)
-        step = max(self.batch_size, 64)
-        activations = np.concatenate(
-            [
-                keras.ops.convert_to_numpy(frozen(X[start : start + step], training=False))
-                for start in range(0, len(X), step)
-            ]
-        )
-        inputs = keras.Input(shape=tuple(pool.output.shape[1:]))
-        outputs = inputs
-        for layer in model.layers[model.layers.index(pool) + 1 :]:
-            outputs = layer(outputs)
-        self.model_ = compile_model(keras.Model(inputs, outputs), compile_kwargs)
-        try:
-            self._train_phase(compile_kwargs, activations, y, *args, **kwargs)
-        finally:
-            self.model_ = model
-
-    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
-        unfreeze = self.trainable_layers == "all" or self.trainable_layers > 0
-        warmup = min(self.freeze_epochs, epochs) if unfreeze else epochs
-        phases = [(warmup, self.learning_rate, False)]
-        if unfreeze and epochs > warmup:
-            phases.append((epochs - warmup, self.learning_rate * self.lr_mult, True))
-        history = {}
-        done = initial_epoch
-        warmup_epochs, warmup_state = 0, []
-        self.n_trainable_backbone_weights_ = 0
-        for n_epochs, learning_rate, unfrozen in phases:
-            if n_epochs == 0:
-                continue
-            if unfrozen:
-                self.n_trainable_backbone_weights_ = self._unfreeze(self.model_)
-            compile_kwargs = self._compile_kwargs(learning_rate)
-            if unfrozen or not self._frozen_activations_reusable():
-                compile_model(self.model_, compile_kwargs)
-                self._train_phase(
-                    compile_kwargs, X, y, sample_weight, warm_start, n_epochs, done, **kwargs
-                )
-            else:
-                self._train_head_on_activations(
-                    compile_kwargs, X, y, sample_weight, warm_start, n_epochs, done, **kwargs
-                )
-            for key, values in self.history_.items():
-                history.setdefault(key, []).extend(values)
-            done += len(self.history_["loss"])
-            if self.early_stopping and not unfrozen and len(phases) > 1:
-                # The warm-up's best weights, in case unfreezing never beats them.
-                warmup_epochs = len(history["loss"])
-                warmup_state = [(v, keras.ops.convert_to_numpy(v)) for v in self.model_.weights]
-        self.history_ = history
-        if self.early_stopping:
-            # Early stopping restored each phase's best weights; keep the better of the two.
-            best = int(np.argmin(history["val_loss"]))
-            if best < warmup_epochs < len(history["loss"]):
-                for variable, value in warmup_state:
-                    variable.assign(value)
-            self.best_epoch_ = best + 1

@@ -556,3 +556,34 @@ def test_lstm_units_must_be_a_positive_integer(value, tmp_path, capsys):
     assert (
         f"argument --lstm-units: {value!r} is not a number of LSTM units" in capsys.readouterr().err
     )
+
+
+@pytest.mark.parametrize("features", ["sentence", "fine-tuned"])
+def test_text_features_choose_the_sentence_encoder(features, polarity, tmp_path, capsys):
+    out = tmp_path / "reviews.joblib"
+    extra = ["--trainable-layers", "0"] if features == "fine-tuned" else ["--head-size", "none"]
+    status, _, _ = run(
+        capsys,
+        "fit",
+        polarity / "reviews.csv",
+        "--out",
+        out,
+        "--text-features",
+        features,
+        *extra,
+        "--epochs",
+        "3",
+        "--random-state",
+        "0",
+        "--quiet",
+    )
+    assert status == 0
+    pipeline = model_file.load_model(out).pipeline
+    expected = {"sentence": ["SentenceEmbedder", "DenseHeadClassifier"]}.get(
+        features, ["FineTuneTextClassifier"]
+    )
+    assert [type(step).__name__ for step in pipeline.named_steps.values()] == expected
+    status, stdout, _ = run(capsys, "predict", out, "what a delight", "--quiet")
+    assert status == 0 and stdout.splitlines()[1].split(",")[1] in ("neg", "pos")
+    with pytest.raises(SystemExit):
+        run(capsys, "fit", polarity / "reviews.csv", "--text-features", "bogus")

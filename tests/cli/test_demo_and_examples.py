@@ -52,7 +52,7 @@ def test_demo_prints_the_table_and_writes_results(tmp_path):
     rows = {
         (r["task"].split(",")[0], r["kind"], r["method"].split(" + ")[0]): r for r in report["rows"]
     }
-    assert len(rows) == 11
+    assert len(rows) == 12
     for row in rows.values():
         assert f"{row['accuracy']:.3f}" in result.stdout
     # Each modality: the transfer pipeline beats its from-scratch baseline on held-out data.
@@ -64,6 +64,9 @@ def test_demo_prints_the_table_and_writes_results(tmp_path):
     tfidf = rows["review polarity", "baseline", "TF-IDF bag of words"]
     assert glove["labels_used"] == 160
     assert glove["accuracy"] >= 0.6 and glove["accuracy"] > tfidf["accuracy"] + 0.04
+    sentences = rows["review polarity", "transfer", "all-MiniLM-L6-v2 sentence vectors"]
+    assert sentences["labels_used"] == 160
+    assert sentences["accuracy"] >= 0.68 and sentences["accuracy"] > glove["accuracy"] + 0.04
     spectral = rows["spoken digits", "transfer", "193 spectral features"]
     waveform = rows["spoken digits", "baseline", "raw waveform"]
     assert spectral["labels_used"] == 60

@@ -255,6 +255,25 @@ def test_text_requests(text_model, body, status, message):
         assert re.search(message, response.json()["error"])
 
 
+def test_a_sentence_encoder_model_is_served(tmp_path):
+    from sktransfer import SentenceEmbedder
+    from tests.text.tiny_bert import tiny_bert_folder
+
+    texts = ["a great movie", "loved the film", "awful plot", "boring film"] * 3
+    labels = ["pos", "pos", "neg", "neg"] * 3
+    pipeline = make_pipeline(
+        SentenceEmbedder(encoder=tiny_bert_folder()), LogisticRegression(max_iter=1000)
+    ).fit(texts, labels)
+    path = save_model(tmp_path / "sentences.joblib", pipeline, modality="text")
+    with running(path) as url:
+        answer = httpx.post(f"{url}/predict_proba", json={"texts": texts[:4]}).json()
+        np.testing.assert_allclose(
+            answer["probabilities"], pipeline.predict_proba(texts[:4]), atol=1e-6
+        )
+        response = httpx.post(f"{url}/predict", json={"texts": ["fine", ""]})
+        assert response.status_code == 200  # an empty text is [CLS] [SEP]: a defined vector
+
+
 def test_the_command_serves_a_model_file(image_model):
     path, pipeline, files = image_model
     port = free_port()
