@@ -159,6 +159,26 @@ def rename_value(graph, old, new):
         node.output[:] = [new if name == old else name for name in node.output]
 
 
+def _erfc(ctx, node, name, args):
+    """TensorFlow's ``Erfc`` as ONNX ``1 - Erf(x)``, for tf2onnx, which has no conversion of it.
+
+    Keras' exact GELU (``gelu(approximate=False)``: BERT's ``hidden_act="gelu"``,
+    ConvNeXt) is ``0.5 * x * erfc(-x / sqrt(2))``. Where ``erfc`` is tiny
+    (large negative ``x``) ``1 - erf`` loses its relative precision, but GELU
+    is then ``x`` times that tiny value: absolute differences stay below 1e-7.
+    """
+    import numpy as np
+    from tf2onnx import utils
+
+    x = node.input[0]
+    dtype = utils.map_onnx_to_numpy_type(ctx.get_dtype(x))
+    erf = ctx.make_node("Erf", [x], op_name_scope=name)
+    one = ctx.make_const(utils.make_name(f"{name}_one"), np.array(1, dtype=dtype))
+    node.type = "Sub"
+    node.domain = ""
+    ctx.replace_inputs(node, [one.output[0], erf.output[0]])
+
+
 @contextlib.contextmanager
 def _environment_kept(name):
     """Restore the environment variable ``name`` afterwards, whatever happened to it.
@@ -214,7 +234,12 @@ def keras_to_onnx(function, input_spec, output_name, *, what, opset=OPSET):
         import tf2onnx
 
         try:
-            model, _ = tf2onnx.convert.from_function(traced, input_signature=signature, opset=opset)
+            model, _ = tf2onnx.convert.from_function(
+                traced,
+                input_signature=signature,
+                opset=opset,
+                custom_op_handlers={"Erfc": (_erfc, [])},
+            )
         except Exception as exc:  # tf2onnx raises plain exceptions for unknown ops
             raise OnnxExportError(f"{what} cannot be converted to ONNX: {exc}") from exc
     graph = model.graph

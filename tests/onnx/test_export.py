@@ -246,3 +246,43 @@ def test_efficientnet_normalization_constants_are_part_of_the_graph(tmp_path):
 def test_the_export_leaves_tensorflow_log_level_alone(exported):
     """tf2onnx sets TF_CPP_MIN_LOG_LEVEL when imported; the export restores it."""
     assert os.environ.get("TF_CPP_MIN_LOG_LEVEL") == LOG_LEVEL_BEFORE
+
+
+def test_sentence_embedder_exports_with_its_tokenizer_beside_the_graph(tmp_path):
+    """Token ids into the graph; texts tokenised in a process without TensorFlow."""
+    from sktransfer import SentenceEmbedder
+
+    from ..text.tiny_bert import write_tiny_bert
+
+    texts = ["a great movie", "the plot was boring", "fun and warm", "awful, just awful"] * 2
+    labels = ["good", "bad", "good", "bad"] * 2
+    pipeline = make_pipeline(
+        SentenceEmbedder(encoder=write_tiny_bert(tmp_path / "bert"), batch_size=3),
+        LogisticRegression(),
+    ).fit(texts, labels)
+    result = to_onnx(pipeline, tmp_path / "text.onnx")
+    assert result.files == [tmp_path / "text.tokenizer.json"]
+    inputs = [v.name for v in onnx.load(result.path).graph.input]
+    assert inputs == ["input_ids", "attention_mask"]
+    bad = [[None], "one text", [], ["fine", b"bytes"], np.ones((2, 2))]
+    result = run_fresh(
+        f"""
+from sktransfer.onnx import load
+from tests.fresh_process import errors_of
+model = load({str(result.path)!r})
+result = {{
+    "proba": model.predict_proba({texts!r}).tolist(),
+    "labels": model.predict({texts!r}).tolist(),
+    "errors": errors_of(model.predict_proba, [[None], "one text", [], ["fine", b"bytes"]]),
+}}
+""",
+        tmp_path,
+    )
+    assert result["heavy"] == []
+    np.testing.assert_allclose(
+        result["proba"], pipeline.predict_proba(texts), atol=TOLERANCE, rtol=0
+    )
+    assert result["labels"] == pipeline.predict(texts).tolist()
+    expected_errors = errors_of(pipeline.predict_proba, bad[:4])
+    assert all(expected_errors)
+    assert result["errors"] == expected_errors
