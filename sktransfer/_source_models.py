@@ -30,6 +30,9 @@ kind               export                      produced by
                                                ``Word2VecEmbedder``
 ``"dense_layers"`` :class:`ExportedDenseLayers` ``DenseHeadClassifier``
 ``"sentence_encoder"`` :class:`ExportedSentenceEncoder` ``FineTuneTextClassifier``
+``"onnx"``         :class:`ExportedOnnx`       the extractors and heads (their
+                                               part of an ONNX graph, or why
+                                               they have none)
 =================  ==========================  =================================
 
 An estimator returns ``NotImplemented`` for a kind it has nothing of (an
@@ -62,7 +65,7 @@ from sklearn.frozen import FrozenEstimator
 
 from ._model_file import FORMAT, load_model
 
-EXPORT_KINDS = ("backbone", "word_vectors", "dense_layers", "sentence_encoder")
+EXPORT_KINDS = ("backbone", "word_vectors", "dense_layers", "sentence_encoder", "onnx")
 """The kinds of ``__sktransfer_export__``; see the module's docstring."""
 
 
@@ -135,6 +138,23 @@ class ExportedDenseLayers:
     input_shape: tuple
     layout: dict
     weights: list
+
+
+@dataclass
+class ExportedOnnx:
+    """How a step becomes part of one ONNX graph (kind ``"onnx"``); see ``sktransfer._onnx``.
+
+    Attributes
+    ----------
+    convert : callable or None
+        ``convert(context)``: the step's ``OnnxPart`` given what the steps
+        before it give (an ``ExportContext``); None when it cannot be exported.
+    reason : str or None
+        Why it cannot be exported, and what to do instead (when ``convert`` is None).
+    """
+
+    convert: object = None
+    reason: str = None
 
 
 def exported(estimator, kind):

@@ -78,3 +78,37 @@ def run_command(argv, *, expect=0, env=None, cwd=None):
 def run_python(*args, **kwargs):
     """``python *args`` (``-c CODE``, ``-m MODULE ...`` or a script) through ``run_command``."""
     return run_command([sys.executable, *args], **kwargs)
+
+
+def errors_of(function, inputs):
+    """The ``[type name, message]`` that ``function`` raises on each of ``inputs`` (None if none)."""
+    found = []
+    for X in inputs:
+        try:
+            function(X)
+        except Exception as exc:  # compared as they are, whatever their type
+            found.append([type(exc).__name__, str(exc)])
+        else:
+            found.append(None)
+    return found
+
+
+def bad_image_inputs(folder):
+    """Inputs that every reader of images refuses; ``folder`` holds ``item0.png``.
+
+    Writes ``empty.png`` (0 bytes) and ``not-an-image.png`` (text) into it.
+    """
+    open(f"{folder}/empty.png", "wb").close()
+    with open(f"{folder}/not-an-image.png", "w") as stream:
+        stream.write("text")
+    return [
+        [f"{folder}/missing.png"],
+        f"{folder}/item0.png",
+        [],
+        [f"{folder}/empty.png"],
+        [f"{folder}/not-an-image.png"],
+        np.zeros((2, 8, 8, 5), np.uint8),
+        [np.zeros((8, 8, 2), np.uint8)],
+        [np.full((8, 8), np.nan)],
+        [f"{folder}/item0.png", 3],
+    ]

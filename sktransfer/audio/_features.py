@@ -7,6 +7,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from .._extractor import FeatureExtractor
+from .._source_models import ExportedOnnx
 from ._clips import CLIP_PARAMETER_CONSTRAINTS, ClipExtractor
 from ._spectral import BLOCKS, analysis_filters, block_rows, spectral_blocks
 
@@ -198,6 +199,19 @@ class AudioSpectralFeatures(ClipExtractor, FeatureExtractor):
 
     def _clip_function(self, weights):
         return partial(_summary_row, block_kw=self._block_settings(), stats=tuple(self.stats))
+
+    def __sktransfer_export__(self, kind):
+        """Of the export protocol (``sktransfer._source_models``): kind ``"onnx"``, refused."""
+        if kind != "onnx":
+            return NotImplemented
+        return ExportedOnnx(
+            reason=(
+                "its 193 features come from librosa and numba code (STFT, CQT, chroma, contrast, "
+                "tonnetz) that has no ONNX ops; a graph could hold only the steps after it, and the "
+                "runtime would still need librosa and numba. Keep this pipeline in Python "
+                "(joblib), or use AudioSpectrogramImages + KerasImageFeatures, which export"
+            )
+        )
 
     def _row_shape(self):
         return (self.n_features_out_,)

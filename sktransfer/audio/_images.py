@@ -18,7 +18,9 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._extractor import FeatureExtractor
+from .._source_models import ExportedOnnx
 from ._clips import CLIP_PARAMETER_CONSTRAINTS, ClipExtractor
+from ._io import synthetic_clips
 from ._spectral import _mel_basis
 
 CHANNELS = ("repeat", "deltas")
@@ -282,6 +284,21 @@ class AudioSpectrogramImages(ClipExtractor, FeatureExtractor, auto_wrap_output_k
         ndarray of shape (n_clips, n_mels, n_frames, 3), float32 in [0, 255]
         """
         return super().transform(X)
+
+    def __sktransfer_export__(self, kind):
+        """Of the export protocol (``sktransfer._source_models``): kind ``"onnx"``."""
+        if kind != "onnx":
+            return NotImplemented
+        return ExportedOnnx(self._onnx_part)
+
+    def _onnx_part(self, context):
+        """This step's part of an exported graph: it stays in Python (numpy, librosa).
+
+        Reading clips and drawing their spectrograms runs before the graph,
+        rebuilt from this extractor's parameters; the image network after it
+        takes the float32 images.
+        """
+        return self._onnx_reader_part(context, samples=partial(synthetic_clips, sr=self.sr))
 
     def set_output(self, *, transform=None):
         """Accepted for pipelines; the images stay a 4-D numpy array whatever is asked.

@@ -1,4 +1,4 @@
-"""The ``sktransfer`` command line: ``fit``, ``predict``, ``evaluate``, ``serve`` and ``demo``.
+"""The ``sktransfer`` command line: ``fit``, ``predict``, ``evaluate``, ``serve``, ``export``, ``demo``.
 
 See ``docs/cli.md``. Problems with the user's files (missing paths, unsupported
 or mixed files, too few examples, unusable model files) end the command with a
@@ -13,13 +13,15 @@ from .._extras import MissingExtraError
 from ._fit import fit_command
 from ._parser import build_parser
 from ._quiet import quiet_tensorflow
-from ._use import evaluate_command, predict_command, serve_command
+from ._use import evaluate_command, export_command, predict_command, serve_command
 
 
 def main(argv=None):
     """Entry point of the ``sktransfer`` command."""
     args = build_parser().parse_args(argv)
-    with quiet_tensorflow():  # first, to keep TensorFlow's known harmless lines out
+    # .onnx models are served without Keras (and TensorFlow): nothing to import first.
+    needs_keras = not (args.command == "serve" and args.model.lower().endswith(".onnx"))
+    with quiet_tensorflow(import_keras=needs_keras):  # first: TensorFlow's known lines out
         return _run(args)
 
 
@@ -34,6 +36,7 @@ def _run(args):
         "predict": predict_command,
         "evaluate": evaluate_command,
         "serve": serve_command,
+        "export": export_command,
     }[args.command]
     try:
         run(args)

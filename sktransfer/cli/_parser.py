@@ -200,7 +200,8 @@ def _add_serve_parser(commands):
     serve.add_argument(
         "model",
         metavar="MODEL",
-        help="a model file written by sktransfer fit, or a pipeline saved with joblib.dump",
+        help="a model file written by sktransfer fit, a pipeline saved with joblib.dump, or "
+        "an .onnx file written by sktransfer export (served without TensorFlow)",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address (default: %(default)s)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
@@ -229,6 +230,42 @@ def _add_serve_parser(commands):
     )
 
 
+def _add_export_parser(commands):
+    export = commands.add_parser(
+        "export",
+        help="export a saved model to one ONNX graph that predicts without TensorFlow",
+        description="Export a model to ONNX: one graph from pixels (or spectrogram images) to "
+        "labels and probabilities, compared with the model on sample items before it is "
+        "written; sktransfer serve OUT.onnx and sktransfer.onnx.load read it with onnxruntime "
+        "alone. See docs/onnx.md.",
+    )
+    export.add_argument(
+        "model",
+        metavar="MODEL",
+        help="a model file written by sktransfer fit, or a pipeline saved with joblib.dump",
+    )
+    export.add_argument("out", metavar="OUT", help="the .onnx file to write")
+    export.add_argument(
+        "--sample",
+        nargs="+",
+        metavar="INPUT",
+        help="files or folders of the model's inputs to compare the graph with the model on "
+        "(default: synthetic items)",
+    )
+    export.add_argument(
+        "--tolerance",
+        type=float,
+        default=1e-4,
+        help="largest difference of probabilities accepted (default: %(default)s)",
+    )
+    export.add_argument(
+        "--int8",
+        metavar="OUT_INT8",
+        help="also write an int8 copy of the graph there, calibrated on the --sample items "
+        "(see docs/onnx.md for when it pays)",
+    )
+
+
 def build_parser():
     """The argument parser of the ``sktransfer`` command and its subcommands."""
     parser = argparse.ArgumentParser(
@@ -253,4 +290,5 @@ def build_parser():
     _add_predict_parser(commands)
     _add_evaluate_parser(commands)
     _add_serve_parser(commands)
+    _add_export_parser(commands)
     return parser

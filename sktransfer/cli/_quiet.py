@@ -163,8 +163,9 @@ def _filtered_stderr():
 
 
 @contextmanager
-def quiet_tensorflow():
-    """Run the command inside: Keras imported, TensorFlow's known harmless lines dropped.
+def quiet_tensorflow(import_keras=True):
+    """Run the command inside: Keras imported (unless ``import_keras`` is false, for
+    commands that never use it), TensorFlow's known harmless lines dropped.
 
     When ``TF_CPP_MIN_LOG_LEVEL`` is set (the user's choice of what TensorFlow
     prints), imports Keras as it is and filters nothing. Otherwise sets it to
@@ -172,12 +173,14 @@ def quiet_tensorflow():
     filter until the block ends.
     """
     if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
-        _import_keras()
+        if import_keras:
+            _import_keras()
         yield
         return
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = LOG_LEVEL
     with _filtered_stderr():
-        _import_keras()
+        if import_keras:
+            _import_keras()
         yield
 
 

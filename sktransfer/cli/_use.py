@@ -1,4 +1,4 @@
-"""``sktransfer predict``, ``evaluate`` and ``serve``: the commands that use a saved model."""
+"""``sktransfer predict``, ``evaluate``, ``serve`` and ``export``: the commands that use a saved model."""
 
 import csv
 import sys
@@ -107,3 +107,47 @@ def serve_command(args):
         max_wait_ms=args.max_wait_ms,
         max_request_bytes=int(args.max_request_mb * (1 << 20)),
     )
+
+
+def export_command(args):
+    from pathlib import Path
+
+    from .._model_file import ModelFileError, load_model
+    from ..onnx import to_onnx
+    from ._labelled_data import collect_inputs
+
+    try:
+        saved = load_model(args.model)
+        pipeline, modality = saved.pipeline, saved.modality
+    except ModelFileError:
+        if not Path(args.model).is_file():
+            raise
+        import joblib
+
+        pipeline, modality = joblib.load(args.model), None
+    sample = None
+    if args.sample:
+        if modality is None:
+            raise ValueError("--sample needs a model file written by sktransfer fit")
+        sample, _ = collect_inputs(args.sample, modality)
+    if args.int8 and sample is None:
+        raise ValueError("--int8 needs --sample: items of the task to calibrate int8 ranges on")
+    result = to_onnx(pipeline, args.out, X_sample=sample, tolerance=args.tolerance)
+    print(
+        f"{result.path} written ({result.size_bytes / 1e6:.1f} MB): it differs from the model "
+        f"by at most {result.max_difference:.2g} on {result.n_items} sample items"
+    )
+    if args.int8:
+        from ..onnx import quantize
+
+        int8 = quantize(args.out, args.int8, sample)
+        agreement = (
+            ""
+            if int8.label_agreement is None
+            else f"labels agree on {int8.label_agreement:.1%} and "
+        )
+        print(
+            f"{int8.path} written ({int8.size_bytes / 1e6:.1f} MB): int8, {agreement}probabilities "
+            f"differ by at most {int8.max_difference:.2g} from the float32 graph on "
+            f"{int8.n_items} sample items"
+        )

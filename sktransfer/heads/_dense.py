@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from .._source_models import ExportedDenseLayers, SharesSourceModel
+from .._source_models import ExportedDenseLayers, ExportedOnnx, SharesSourceModel
 from ._base import SklearnKerasClassifier
 from ._init_from import dense_layout, start_from_source, weighted_layers
 
@@ -184,6 +184,8 @@ class DenseHeadClassifier(SharesSourceModel, SklearnKerasClassifier):
 
         See ``sktransfer._source_models``.
         """
+        if kind == "onnx":
+            return ExportedOnnx(self._onnx_part)
         if kind != "dense_layers":
             return NotImplemented
         check_is_fitted(self)
@@ -191,4 +193,33 @@ class DenseHeadClassifier(SharesSourceModel, SklearnKerasClassifier):
             tuple(self.X_shape_[1:]),
             dense_layout(self),
             [layer.get_weights() for layer in weighted_layers(self.model_)[:-1]],
+        )
+
+    def _onnx_part(self, context):
+        """This head as ONNX: features in, ``"label"`` and ``"probabilities"`` out."""
+        from sklearn.utils.validation import check_is_fitted
+
+        from .._onnx import OnnxExportError, OnnxPart, TensorSpec, keras_to_onnx, with_label_output
+
+        check_is_fitted(self, "model_")
+        shape = tuple(self.model_.inputs[0].shape[1:])
+        given = None if context.input is None else tuple(context.input.shape[1:])
+        if given is not None and None not in given and given != shape:
+            raise OnnxExportError(
+                f"it takes features of shape {shape}, the step before it gives {given}"
+            )
+        model = self.model_
+
+        def forward(x):
+            return keras.ops.cast(model(x, training=False), "float32")
+
+        graph = keras_to_onnx(
+            forward,
+            TensorSpec("float32", (None, *shape)),
+            "probabilities",
+            what=f"{type(self).__name__}'s network",
+        )
+        return OnnxPart(
+            output=TensorSpec("float32", (None, len(self.classes_))),
+            graph=with_label_output(graph, self.classes_),
         )

@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._keras._distribution import DISTRIBUTIONS, distribution_scope
 from .._keras._precision import PRECISIONS, build_in, loss_scaled, resolve_precision
 from .._keras._shared_training import compile_model
-from .._source_models import ExportedBackbone, SharesSourceModel
+from .._source_models import ExportedBackbone, ExportedOnnx, SharesSourceModel
 from ..image._io import RESIZE_POLICIES
 from ._augmentation import MASKS, spectrogram_masks
 from ._base import SklearnKerasClassifier
@@ -428,6 +428,14 @@ class FineTuneImageClassifier(SharesSourceModel, FineTuningPhases, SklearnKerasC
 
         Without the head on top; see ``sktransfer._source_models``.
         """
+        if kind == "onnx":
+            return ExportedOnnx(
+                reason=(
+                    "the export of a fine-tuned network as a whole is not implemented; export "
+                    "KerasImageFeatures(weights=<this fitted classifier>) followed by a head instead, "
+                    "or keep this pipeline in Python (joblib)"
+                )
+            )
         if kind != "backbone":
             return NotImplemented
         check_is_fitted(self)

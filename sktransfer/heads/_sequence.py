@@ -8,7 +8,7 @@ from sklearn.base import clone
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from .._source_models import ExportedWordVectors
+from .._source_models import ExportedOnnx, ExportedWordVectors
 from ..text import Word2VecEmbedder
 from ._base import SklearnKerasClassifier
 
@@ -178,6 +178,14 @@ class SequenceClassifier(SklearnKerasClassifier):
         Fine-tuned when it trained them, with the embedder's vocabulary; see
         ``sktransfer._source_models``.
         """
+        if kind == "onnx":
+            return ExportedOnnx(
+                reason=(
+                    "it takes raw texts, which its Word2VecEmbedder turns into word indices in Python "
+                    "(gensim's vocabulary), which ONNX has no ops for. Keep this pipeline in Python "
+                    "(joblib)"
+                )
+            )
         if kind != "word_vectors":
             return NotImplemented
         check_is_fitted(self)

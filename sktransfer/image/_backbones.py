@@ -290,6 +290,22 @@ class FeatureNetwork:
             self, dtype, lambda x: network()._forward(x), (None, height, width, 3), dtype
         )
 
+    def to_onnx(self, dtype, *, what):
+        """The network as an ONNX model: raw pixels of ``dtype`` in, ``"features"`` out.
+
+        The same ``_forward`` as the compiled function (the backbone's
+        ``preprocess_input``, the network, the pooling), traced by
+        ``tf.function`` and converted by tf2onnx; see ``sktransfer._onnx``.
+        Only a float32 network exports (other precisions would compute other
+        numbers than the graph).
+        """
+        from .._onnx import TensorSpec, keras_to_onnx
+
+        height, width = self.input_size
+        return keras_to_onnx(
+            self._forward, TensorSpec(dtype, (None, height, width, 3)), "features", what=what
+        )
+
     @property
     def input_size(self):
         """(height, width) of the images the network takes."""

@@ -8,14 +8,15 @@ import numpy as np
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from .._extractor import ON_ERROR, FeatureExtractor
 from .._keras._precision import PRECISIONS, resolve_precision
-from .._source_models import SharesSourceModel
+from .._source_models import ExportedOnnx, SharesSourceModel
 from ..cache import FeatureCache
 from ._backbones import POOLINGS, backbone_and_size, feature_network
-from ._io import RESIZE_POLICIES, as_image_sequence, iter_batches
+from ._io import RESIZE_POLICIES, ImageReader, as_image_sequence, iter_batches, synthetic_images
 from ._source_model import source_backbone
 
 _DOC_PARAMETERS = """
@@ -297,6 +298,60 @@ class KerasImageFeatures(SharesSourceModel, FeatureExtractor):
                 progress.update(len(batch))
         out[list(failures)] = np.nan
         return out, {int(indices[position]): message for position, message in failures.items()}
+
+    # -- ONNX export (see sktransfer._onnx) ---------------------------------------------
+
+    def __sktransfer_export__(self, kind):
+        """Of the export protocol (``sktransfer._source_models``): kind ``"onnx"``."""
+        if kind != "onnx":
+            return NotImplemented
+        return ExportedOnnx(self._onnx_part)
+
+    def _onnx_part(self, context):
+        """This step's part of an exported graph: the network, and the image reader before it.
+
+        The reader (decoding, resizing; Python) gives the graph uint8 pixels
+        when this step reads the user's images, float32 ones when it follows
+        a step that draws them (spectrogram images).
+        """
+        from .._onnx import OnnxExportError, OnnxPart, TensorSpec, reader_of
+
+        check_is_fitted(self)
+        if self.precision_ != "float32":
+            raise OnnxExportError(
+                f"it computes in {self.precision_}, and an exported graph computes in float32, "
+                "which gives other features; refit with precision='float32' to export"
+            )
+        if context.in_graph:
+            raise OnnxExportError(
+                "it reads images in Python before its network, so it must come before every "
+                "step that runs in the graph"
+            )
+        if context.input is None:
+            dtype = "uint8"
+        elif context.input.dtype == "float32" and len(context.input.shape) == 4:
+            dtype = "float32"
+        else:
+            raise OnnxExportError(
+                f"it takes images, but the step before it gives {context.input.dtype} values "
+                f"of shape {context.input.shape}"
+            )
+        network = self._weights()
+        graph = network.to_onnx(dtype, what=f"backbone {self.backbone!r}")
+        settings = {
+            "input_size": list(network.input_size),
+            "resize": self.resize,
+            "batch_size": self.batch_size,
+            "n_jobs": self.n_jobs,
+            "on_error": self.on_error,
+            "dtype": dtype,
+        }
+        return OnnxPart(
+            output=TensorSpec("float32", (None, self.n_features_out_)),
+            reader=reader_of(ImageReader, settings),
+            graph=graph,
+            samples=synthetic_images,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

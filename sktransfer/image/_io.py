@@ -341,3 +341,100 @@ def iter_batches(
                 yield (start, *assemble(start, results(work)))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def synthetic_images(n, seed=0):
+    """``n`` uint8 RGB images of several sizes: smooth colour fields with noise and edges.
+
+    What an export compares the graph and the pipeline on when it is given no
+    sample: varied enough that the network's features (and a classifier's
+    probabilities) are not all alike, and of sizes that take the resizing path.
+
+    Examples
+    --------
+    >>> [image.shape for image in synthetic_images(2)]
+    [(48, 40, 3), (61, 75, 3)]
+    """
+    rng = np.random.default_rng(seed)
+    images = []
+    for i in range(n):
+        height, width = 48 + 13 * (i % 5), 40 + 35 * (i % 3)
+        rows = np.linspace(0, 1, height)[:, None, None]
+        cols = np.linspace(0, 1, width)[None, :, None]
+        colour = rng.uniform(0, 255, (2, 1, 1, 3))
+        field = colour[0] * rows + colour[1] * (1 - cols)
+        field[: height // 2, : width // 3] = rng.uniform(0, 255, 3)
+        noise = rng.normal(0, 20, (height, width, 3))
+        images.append(np.clip(np.rint(field / 2 + noise), 0, 255).astype(np.uint8))
+    return images
+
+
+class ImageReader:
+    """Images in, batches of pixels at the network's size out: what an exported graph takes.
+
+    The reading half of ``KerasImageFeatures`` without its network, for the
+    ONNX runtime (no TensorFlow): the same ``X`` (paths, PIL images, arrays),
+    the same decoding and resizing and the same errors and ``on_error``.
+
+    Parameters
+    ----------
+    input_size : (height, width)
+    resize : {"stretch", "center_crop", "pad"}
+    batch_size, n_jobs, on_error
+        As the extractor's.
+    dtype : {"uint8", "float32"}
+        The graph's pixel type. "uint8": float pixels must be whole numbers
+        0..255 after decoding (an image that is not is an error naming it,
+        since rounding it would change the features).
+    """
+
+    def __init__(self, *, input_size, resize, batch_size, n_jobs, on_error, dtype):
+        self.input_size = tuple(input_size)
+        self.resize = resize
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.on_error = on_error
+        self.dtype = dtype
+
+    @classmethod
+    def __sktransfer_onnx_reader__(cls, settings, files):
+        """The reader of an exported graph, from the settings the export recorded."""
+        return cls(**settings)
+
+    def batches(self, X):
+        """``(start, batch, failures)`` as ``iter_batches`` yields them, for the graph."""
+        from joblib import effective_n_jobs
+
+        items = as_image_sequence(X)
+        height, width = self.input_size
+        batches = iter_batches(
+            items,
+            target=(width, height),
+            policy=self.resize,
+            batch_size=self.batch_size,
+            n_workers=effective_n_jobs(self.n_jobs),
+            on_error=self.on_error,
+        )
+        for start, batch, failures in batches:
+            if self.dtype == "uint8" and batch.dtype != np.uint8:
+                batch = self._as_uint8(items, start, batch, failures)
+            yield start, batch.astype(self.dtype, copy=False), failures
+
+    def _as_uint8(self, items, start, batch, failures):
+        whole = (batch == np.rint(batch)).all(axis=(1, 2, 3)) & (batch >= 0).all(axis=(1, 2, 3))
+        whole &= (batch <= 255).all(axis=(1, 2, 3))
+        for position in np.flatnonzero(~whole):
+            index = start + int(position)
+            if index in failures:
+                continue
+            message = (
+                f"{describe(index, items[index])}: has pixels that are not whole numbers in "
+                "0..255 (after resizing to the network's size); the exported model takes 8-bit "
+                "pixels: give uint8 images (np.rint, then astype(np.uint8)), or predict with "
+                "the Python pipeline"
+            )
+            if self.on_error == "raise":
+                raise ImageError(message)
+            failures[index] = message
+            batch[position] = 0
+        return batch.astype(np.uint8)

@@ -61,6 +61,32 @@ def read_model(path, modality=None):
     return pipeline, modality, metadata
 
 
+def is_onnx(path):
+    """Whether ``path`` names an exported model (``.onnx``) rather than a pickle."""
+    return Path(path).suffix.lower() == ".onnx"
+
+
+def _read_onnx(path, modality):
+    """An exported model as ``read_model`` gives a pickle, and the runtime's versions."""
+    import onnxruntime
+
+    from ..onnx import load
+
+    model = load(path)
+    found = model.modality
+    if modality is not None and found is not None and modality != found:
+        raise ModelFileError(f"'{path}' holds a model of {found}, not of {modality}")
+    if found is None:
+        raise ModelFileError(f"'{path}' takes a numeric table, not items that a server receives")
+    if not hasattr(model, "predict"):
+        raise ModelFileError(f"'{path}' holds a transformer, not a classifier")
+    saved = {
+        "sktransfer_version": model.metadata["sktransfer_version"],
+        "created": model.metadata["created"],
+    }
+    return model, found, saved, {"onnxruntime": onnxruntime.__version__}
+
+
 @dataclass
 class ServedModel:
     """A loaded model, ready to predict on lists of items of its modality.
@@ -84,12 +110,24 @@ class ServedModel:
 
     @classmethod
     def load(cls, path, modality=None):
-        """Read ``path`` (a model file or a pickle) and describe it; nothing is warmed up yet."""
-        import keras
-        import sklearn
+        """Read ``path`` (a model file, a pickle or an exported ``.onnx``) and describe it.
 
+        Nothing is warmed up yet. An ``.onnx`` file is served by onnxruntime,
+        without TensorFlow or Keras.
+        """
         start = time.perf_counter()
-        pipeline, modality, saved = read_model(path, modality)
+        if is_onnx(path):
+            pipeline, modality, saved, versions = _read_onnx(path, modality)
+        else:
+            import keras
+            import sklearn
+
+            pipeline, modality, saved = read_model(path, modality)
+            versions = {
+                "scikit-learn": sklearn.__version__,
+                "keras": keras.__version__,
+                "keras_backend": keras.backend.backend(),
+            }
         classes = np.asarray(pipeline.classes_).tolist()
         metadata = {
             "model_file": str(Path(path).resolve()),
@@ -100,9 +138,7 @@ class ServedModel:
             "created": saved.get("created"),
             "versions": {
                 "sktransfer": __version__,
-                "scikit-learn": sklearn.__version__,
-                "keras": keras.__version__,
-                "keras_backend": keras.backend.backend(),
+                **versions,
                 "python": platform.python_version(),
             },
             "has_predict_proba": hasattr(pipeline, "predict_proba"),
@@ -120,8 +156,13 @@ class ServedModel:
         return np.asarray(self.pipeline.predict(items)).tolist(), None
 
     def warm_up(self, batch_sizes):
-        """Run the pipeline once per batch size on synthetic items, so that requests start fast."""
+        """Run the pipeline once per batch size on synthetic items, so that requests start fast.
+
+        An exported (ONNX) model has nothing to trace per batch size: one item warms it.
+        """
         start = time.perf_counter()
+        if is_onnx(self.metadata["model_file"]):
+            batch_sizes = [1]
         with tempfile.TemporaryDirectory(prefix="sktransfer-warm-up-") as folder:
             item = _synthetic_item(self.modality, Path(folder))
             for size in sorted(set(batch_sizes)):

@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._extractor import ON_ERROR, FeatureExtractor, warn_nan_rows
-from .._source_models import ExportedWordVectors, SharesSourceModel
+from .._source_models import ExportedOnnx, ExportedWordVectors, SharesSourceModel
 from ..cache import FeatureCache
 from ..cache._keys import array_digest
 from ._io import (
@@ -488,6 +488,14 @@ class Word2VecEmbedder(SharesSourceModel, FeatureExtractor):
 
         See ``sktransfer._source_models``.
         """
+        if kind == "onnx":
+            return ExportedOnnx(
+                reason=(
+                    "it splits texts into words and looks them up in a gensim vocabulary in Python "
+                    "(with tf-idf or max pooling over a variable number of words), which ONNX has no "
+                    "ops for. Keep this pipeline in Python (joblib)"
+                )
+            )
         if kind != "word_vectors":
             return NotImplemented
         check_is_fitted(self)

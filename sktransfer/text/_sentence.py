@@ -18,7 +18,13 @@ from tqdm.auto import tqdm
 
 from .._extractor import ON_ERROR, FeatureExtractor
 from .._keras._precision import PRECISIONS, resolve_precision
-from .._source_models import SharesSourceModel, is_model_file, is_source_model, source_model
+from .._source_models import (
+    ExportedOnnx,
+    SharesSourceModel,
+    is_model_file,
+    is_source_model,
+    source_model,
+)
 from ..cache import FeatureCache
 from ._bert import (
     _DEFAULT_HUB_NAMES,
@@ -26,6 +32,8 @@ from ._bert import (
     WEIGHTS_PACKAGE,
     file_identity,
     files_sha256,
+    load_tokenizer,
+    pad_batch,
     read_model_files,
     resolve_model_source,
     shared_encoder,
@@ -322,6 +330,62 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
         """
         return super().transform(X)
 
+    # -- ONNX export (see sktransfer._onnx) -------------------------------------------
+
+    def __sktransfer_export__(self, kind):
+        """Of the export protocol (``sktransfer._source_models``): kind ``"onnx"``."""
+        if kind != "onnx":
+            return NotImplemented
+        return ExportedOnnx(self._onnx_part)
+
+    def _onnx_part(self, context):
+        """This step's part of an exported graph: the encoder, after tokenising (Python).
+
+        The graph takes token ids and the attention mask (int32, any batch
+        size and length) and gives the sentence vectors (pooled, normalised);
+        tokenising stays in Python, with the ``tokenizers`` package and the
+        model's ``tokenizer.json``, written beside the graph.
+        """
+        import keras
+        from sklearn.utils.validation import check_is_fitted
+
+        from .._onnx import OnnxExportError, OnnxPart, TensorSpec, keras_to_onnx, reader_of
+
+        check_is_fitted(self)
+        if self.precision_ != "float32":
+            raise OnnxExportError(
+                f"it computes in {self.precision_}, and an exported graph computes in float32, "
+                "which gives other vectors; refit with precision='float32' to export"
+            )
+        if context.input is not None:
+            raise OnnxExportError("it reads texts, so it must be the first step")
+        encoder = self._weights()
+        model = encoder.model
+
+        def forward(ids, mask):
+            return keras.ops.cast(model([ids, mask], training=False), "float32")
+
+        tokens = TensorSpec("int32", (None, None))
+        graph = keras_to_onnx(
+            forward,
+            {"input_ids": tokens, "attention_mask": tokens},
+            "features",
+            what="the sentence encoder",
+        )
+        settings = {
+            "max_length": self.max_length_,
+            "pad_id": encoder.pad_id,
+            "batch_size": self.batch_size,
+            "on_error": self.on_error,
+        }
+        return OnnxPart(
+            output=TensorSpec("float32", (None, encoder.n_features)),
+            reader=reader_of(TokenReader, settings),
+            graph=graph,
+            samples=sample_texts,
+            files={"tokenizer.json": encoder.files["tokenizer.json"]},
+        )
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         # Like scikit-learn's text vectorizers: documents, not a 2-D table of numbers.
@@ -329,3 +393,70 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
         tags.transformer_tags.preserves_dtype = []
         tags.non_deterministic = False
         return tags
+
+
+SAMPLE_TEXTS = (
+    "A man is eating pasta.",
+    "The weather is lovely today, warm and bright.",
+    "a dull, overlong film with nothing to say",
+    "Someone in a gorilla costume is playing a set of drums.",
+    "It's so sunny outside!",
+    "the plot was boring and the actors awful",
+    "He drove to the stadium after work to watch the match with his friends.",
+    "fun",
+)
+
+
+def sample_texts(n):
+    """``n`` English sentences of varied length: what an export compares on by default.
+
+    >>> len(sample_texts(10))
+    10
+    """
+    return [SAMPLE_TEXTS[i % len(SAMPLE_TEXTS)] for i in range(n)]
+
+
+class TokenReader:
+    """Texts in, token ids and attention masks out: what an exported sentence encoder takes.
+
+    The reading half of ``SentenceEmbedder`` without its network, for the
+    ONNX runtime (no TensorFlow): the same ``X``, the same checks and errors
+    (``on_error``), the same tokenizer (``tokenizers``, the model's
+    ``tokenizer.json``), truncation at ``max_length`` tokens. Batches keep
+    the order of ``X`` (the extractor groups texts of similar length; the
+    vectors are the same, the padding differs).
+    """
+
+    def __init__(self, *, max_length, pad_id, batch_size, on_error, tokenizer):
+        self.max_length = max_length
+        self.pad_id = pad_id
+        self.batch_size = batch_size
+        self.on_error = on_error
+        self.tokenizer = tokenizer
+
+    @classmethod
+    def __sktransfer_onnx_reader__(cls, settings, files):
+        """The reader of an exported graph, with the tokenizer written beside it."""
+        with open(files["tokenizer.json"], "rb") as stream:
+            tokenizer = load_tokenizer(stream.read())
+        return cls(**settings, tokenizer=tokenizer)
+
+    def batches(self, X):
+        """``(start, {"input_ids", "attention_mask"}, failures)`` per batch, in order."""
+        checker = SentenceEmbedder(on_error=self.on_error)
+        documents = checker._items(X)
+        self.tokenizer.enable_truncation(self.max_length)
+        try:
+            for start in range(0, len(documents), self.batch_size):
+                texts, failures = [], {}
+                for index in range(start, min(len(documents), start + self.batch_size)):
+                    problem = text_problem(documents[index])
+                    if problem is not None:
+                        described = checker._describe(index, documents[index])
+                        failures[index] = f"{described}: {problem}"
+                    texts.append("" if problem is not None else documents[index])
+                encodings = self.tokenizer.encode_batch(texts)
+                ids, mask = pad_batch([encoding.ids for encoding in encodings], self.pad_id)
+                yield start, {"input_ids": ids, "attention_mask": mask}, failures
+        finally:
+            self.tokenizer.no_truncation()

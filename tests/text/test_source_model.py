@@ -10,15 +10,13 @@ from sklearn.dummy import DummyClassifier
 from sktransfer import DenseHeadClassifier, SequenceClassifier, Word2VecEmbedder
 from sktransfer._model_file import save_model
 
-from .test_embedder import polarity
-
 LEE = datapath("lee_background.cor")  # 300 news articles: the source text
 
 
 @pytest.fixture(scope="module")
-def reviews():
-    texts, labels = polarity()
-    return texts[:60] + texts[-60:], labels[:60] + labels[-60:]
+def reviews(polarity):
+    texts, labels = polarity
+    return texts[:60] + texts[-60:], [*labels[:60], *labels[-60:]]
 
 
 @pytest.fixture(scope="module")
