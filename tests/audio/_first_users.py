@@ -50,6 +50,10 @@ def grid_search_user(barrier, n_throwaway, paths, labels):
     model = make_pipeline(AudioSpectralFeatures(), LogisticRegression())
     search = GridSearchCV(model, {"logisticregression__C": [0.1, 1.0]}, cv=2, n_jobs=2)
     search.fit(paths, labels)
+    # loky keeps its idle workers for minutes, and a process joins its children at exit.
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
 
 
 def dask_user(barrier, n_throwaway, paths):
