@@ -182,16 +182,21 @@ def main():
         f"  load average before: {' '.join(f'{x:.2f}' for x in load_before)} ({os.cpu_count()} cores)"
     )
     print(f"  load average after:  {' '.join(f'{x:.2f}' for x in load_after)}")
-    print(f"  SentenceEmbedder.transform (Keras, TensorFlow): {our_rate:7.1f} texts/s")
-    print(
-        f"  sentence-transformers {report['sentence_transformers']} "
-        f"(torch {report['torch']}):    {their_rate:7.1f} texts/s"
+    torch_side = (
+        f"sentence-transformers {report['sentence_transformers']} (torch {report['torch']})"
     )
-    print(f"  ratio SentenceEmbedder / sentence-transformers:   {our_rate / their_rate:.2f}")
-    print(f"  max |difference| of the vectors:                 {difference:.2e}")
-    print(f"  min cosine between corresponding vectors:        {cosine.min():.7f}")
-    print(f"  threads, torch (torch.get_num_threads()):        {report['threads']}")
-    print(f"  threads, TensorFlow:                             {tensorflow_threads()}")
+    rows = [
+        ("SentenceEmbedder.transform (Keras, TensorFlow)", f"{our_rate:7.1f} texts/s"),
+        (torch_side, f"{their_rate:7.1f} texts/s"),
+        ("ratio SentenceEmbedder / sentence-transformers", f"{our_rate / their_rate:7.2f}"),
+        ("max |difference| of the vectors", f"{difference:.2e}"),
+        ("min cosine between corresponding vectors", f"{cosine.min():.7f}"),
+        ("threads, torch (torch.get_num_threads())", str(report["threads"])),
+        ("threads, TensorFlow", tensorflow_threads()),
+    ]
+    width = max(len(label) for label, _ in rows) + 1
+    for label, value in rows:
+        print(f"  {label + ':':{width}s} {value}")
 
 
 if __name__ == "__main__":
