@@ -170,7 +170,7 @@ def quiet_tensorflow(import_keras=True):
     When ``TF_CPP_MIN_LOG_LEVEL`` is set (the user's choice of what TensorFlow
     prints), imports Keras as it is and filters nothing. Otherwise sets it to
     ``LOG_LEVEL`` for this process and the processes it starts, and keeps the
-    filter until the block ends.
+    filter, until the block ends.
     """
     if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
         if import_keras:
@@ -178,10 +178,13 @@ def quiet_tensorflow(import_keras=True):
         yield
         return
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = LOG_LEVEL
-    with _filtered_stderr():
-        if import_keras:
-            _import_keras()
-        yield
+    try:
+        with _filtered_stderr():
+            if import_keras:
+                _import_keras()
+            yield
+    finally:  # a command run in-process (main(argv)) leaves its caller's environment as it was
+        del os.environ["TF_CPP_MIN_LOG_LEVEL"]
 
 
 def _import_keras():

@@ -514,13 +514,13 @@ def test_lstm_units_must_be_a_positive_integer(value, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("features", ["sentence", "fine-tuned"])
-def test_text_features_choose_the_sentence_encoder(features, polarity, tmp_path, capsys):
+def test_text_features_choose_the_sentence_encoder(features, polarity_files, tmp_path, capsys):
     out = tmp_path / "reviews.joblib"
     extra = ["--trainable-layers", "0"] if features == "fine-tuned" else ["--head-size", "none"]
     status, _, _ = run(
         capsys,
         "fit",
-        polarity / "reviews.csv",
+        polarity_files / "reviews.csv",
         "--out",
         out,
         "--text-features",
@@ -541,4 +541,4 @@ def test_text_features_choose_the_sentence_encoder(features, polarity, tmp_path,
     status, stdout, _ = run(capsys, "predict", out, "what a delight", "--quiet")
     assert status == 0 and stdout.splitlines()[1].split(",")[1] in ("neg", "pos")
     with pytest.raises(SystemExit):
-        run(capsys, "fit", polarity / "reviews.csv", "--text-features", "bogus")
+        run(capsys, "fit", polarity_files / "reviews.csv", "--text-features", "bogus")
