@@ -127,7 +127,7 @@ def reader_class_name(cls):
     --------
     >>> from sktransfer.cache import FeatureCache
     >>> reader_class_name(FeatureCache)
-    'sktransfer.cache:FeatureCache'
+    'sktransfer.cache._feature_cache:FeatureCache'
     """
     return f"{cls.__module__}:{cls.__qualname__}"
 
