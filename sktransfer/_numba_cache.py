@@ -11,8 +11,10 @@ librosa's modules are imported, its ``jit`` functions and sktransfer's own on
 first call. Independent processes starting together are what scale-out produces
 (Dask and Ray workers, array jobs, parallel test workers), so:
 
-- :func:`import_librosa` imports the librosa modules sktransfer uses while
-  holding an inter-process file lock, ``sktransfer-numba.lock`` in the numba
+- :func:`import_librosa` imports the librosa modules sktransfer uses (the
+  modules themselves: librosa's packages load their modules lazily, on first
+  use, which would compile outside the lock) while holding an inter-process
+  file lock, ``sktransfer-numba.lock`` in the numba
   cache directory (``NUMBA_CACHE_DIR`` when set, otherwise librosa's
   ``__pycache__``), after checking librosa's ``guvectorize`` caches: a pair
   already written by two processes (by a program that did not take the lock) is
@@ -45,14 +47,26 @@ LOCK_NAME = "sktransfer-numba.lock"
 """File name of the lock, in the numba cache directory."""
 
 LIBROSA_MODULES = (
-    "librosa.core",
-    "librosa.util",
+    "librosa.core.audio",
+    "librosa.core.constantq",
+    "librosa.core.notation",
+    "librosa.core.pitch",
+    "librosa.core.spectrum",
     "librosa.filters",
-    "librosa.feature",
+    "librosa.feature.spectral",
+    "librosa.feature.utils",
     "librosa.effects",
     "librosa.decompose",
+    "librosa.sequence",
+    "librosa.util.utils",
 )
-"""The librosa modules sktransfer's audio extractors reach, imported under the lock."""
+"""The librosa modules sktransfer's audio extractors reach, imported under the lock.
+
+Leaf modules, not packages: librosa's packages import their modules lazily, on
+first attribute access, so importing ``librosa.core`` compiles nothing.
+``tests/audio/test_first_use.py`` checks that every cache load and save of the
+audio path happens under the lock.
+"""
 
 _state = threading.Lock()
 _file_locks = {}

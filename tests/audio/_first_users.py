@@ -69,3 +69,38 @@ def dask_user(barrier, n_throwaway, paths):
         client.submit(compile_throwaway_functions, n_throwaway).result()
         barrier.wait(BARRIER_TIMEOUT)
         client.submit(features, paths).result()
+
+
+def cache_uses_outside_the_lock(paths, out):
+    """Run both audio extractors on ``paths`` with every numba cache load and save watched.
+
+    Writes ``{"outside": [...], "inside": [...]}`` to ``out`` (JSON): the functions
+    whose cache numba loaded or saved without and with sktransfer's inter-process
+    lock held. Must run in a process that has not imported librosa yet.
+    """
+    import json
+    import sys
+
+    import numba.core.caching as caching
+
+    from sktransfer import _numba_cache
+
+    assert not any(name.startswith("librosa") for name in sys.modules)
+    uses = {"outside": [], "inside": []}
+
+    def watched(method):
+        def call(self, *args, **kwargs):
+            held = _numba_cache._file_lock().is_locked
+            uses["inside" if held else "outside"].append(f"{method.__name__} {self._name}")
+            return method(self, *args, **kwargs)
+
+        return call
+
+    caching.Cache.load_overload = watched(caching.Cache.load_overload)
+    caching.Cache.save_overload = watched(caching.Cache.save_overload)
+    from sktransfer import AudioSpectralFeatures, AudioSpectrogramImages
+
+    AudioSpectralFeatures().fit_transform(paths)
+    AudioSpectrogramImages().fit_transform(paths)
+    with open(out, "w") as stream:
+        json.dump(uses, stream)
