@@ -136,8 +136,13 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
             weights = self._load_weights(embedded)
             digest = self._weights_digest(weights)
             if digest != self.weights_sha256_:
+                where = (
+                    "embedded in the saved model"
+                    if embedded is not None
+                    else f"from {self._weights_source()}"
+                )
                 raise ValueError(
-                    f"the weights from {self._weights_source()} have SHA-256 {digest[:16]}..., "
+                    f"the weights {where} have SHA-256 {digest[:16]}..., "
                     f"but this {type(self).__name__} was fitted with "
                     f"{self.weights_sha256_[:16]}...: they changed since fit. Refit, restore the "
                     "original weights, or save the model with embed_weights=True"

@@ -125,9 +125,9 @@ def reader_class_name(cls):
 
     Examples
     --------
-    >>> from sktransfer.cache import FeatureCache
-    >>> reader_class_name(FeatureCache)
-    'sktransfer.cache._feature_cache:FeatureCache'
+    >>> from sktransfer.image._features import KerasImageFeatures
+    >>> reader_class_name(KerasImageFeatures)
+    'sktransfer.image._features:KerasImageFeatures'
     """
     return f"{cls.__module__}:{cls.__qualname__}"
 

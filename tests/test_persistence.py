@@ -195,3 +195,21 @@ def test_changed_word_vectors_file_is_a_clear_error_on_load(tmp_path):
         r"was fitted with \w{16}\.\.\.: they changed since fit",
     ):
         loaded.transform(["good film"])
+
+
+def test_weights_embedded_in_a_saved_model_are_verified_too(tmp_path):
+    from sktransfer import Word2VecEmbedder
+
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("3 2\ngood 0.5 1.0\nbad -0.5 -1.0\nfilm 0.1 0.0\n")
+    embedder = Word2VecEmbedder(pretrained=vectors, vector_size=2, embed_weights=True)
+    joblib.dump(embedder.fit(["good film"]), tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")
+    keys, rows = loaded._embedded_weights  # as a damaged or edited file would hold them
+    loaded._embedded_weights = (keys, rows + 1.0)
+    with pytest.raises(
+        ValueError,
+        match=r"^the weights embedded in the saved model have SHA-256 \w{16}\.\.\., "
+        r"but this Word2VecEmbedder was fitted with \w{16}\.\.\.: they changed since fit",
+    ):
+        loaded.transform(["good film"])

@@ -7,4 +7,7 @@ and where rows are kept (``_store``: a local folder or an fsspec URL).
 
 from ._feature_cache import FeatureCache
 
+# Its public name in messages (the ``cache`` parameter's constraint error) and in pickles.
+FeatureCache.__module__ = __name__
+
 __all__ = ["FeatureCache"]

@@ -147,7 +147,7 @@ def test_clone_deepcopy_and_pickle_keep_one_cache(tmp_path):
     with pytest.raises(
         InvalidParameterError,
         match=r"^The 'cache' parameter of KerasImageFeatures must be None, an instance of 'str', "
-        r"an instance of 'os.PathLike' or an instance of 'sktransfer\.cache\.[\w.]*FeatureCache'\. "
+        r"an instance of 'os.PathLike' or an instance of 'sktransfer\.cache\.FeatureCache'\. "
         r"Got 3 instead.$",
     ):
         lite0(cache=3).fit(np.zeros((1, 32, 32, 3)))
