@@ -83,7 +83,12 @@ class OnnxModel:
     # -- running -----------------------------------------------------------------------
 
     def _batches(self, X):
-        """``(start, graph input, failures)`` through every reader, in order."""
+        """``(rows, graph input, failures)`` through every reader.
+
+        ``rows`` is the index in ``X`` of the batch's first item, its items
+        following in order, or an int array of their indices (a reader that
+        groups items, as the text reader groups texts by length).
+        """
         if not self._readers:
             from sklearn.utils.validation import check_array
 
@@ -100,14 +105,18 @@ class OnnxModel:
     def _run(self, X, names):
         """The graph outputs ``names`` for every item, and failures by index."""
         parts = {name: [] for name in names}
-        failures = {}
-        for _, batch, bad in self._batches(X):
+        positions, failures = [], {}
+        for rows, batch, bad in self._batches(X):
             feed = batch if isinstance(batch, dict) else {"input": batch}
             outputs = self.session.run(names, feed)
             for name, value in zip(names, outputs):
                 parts[name].append(value)
+            if isinstance(rows, (int, np.integer)):
+                rows = np.arange(rows, rows + len(outputs[0]))
+            positions.append(rows)
             failures.update(bad)
-        return {name: np.concatenate(values) for name, values in parts.items()}, failures
+        order = np.argsort(np.concatenate(positions), kind="stable")
+        return {name: np.concatenate(values)[order] for name, values in parts.items()}, failures
 
     def _refuse_failures(self, failures, method):
         if failures:

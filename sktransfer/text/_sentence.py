@@ -32,6 +32,7 @@ from ._bert import (
     WEIGHTS_PACKAGE,
     file_identity,
     files_sha256,
+    length_batches,
     load_tokenizer,
     pad_batch,
     read_model_files,
@@ -422,9 +423,9 @@ class TokenReader:
     The reading half of ``SentenceEmbedder`` without its network, for the
     ONNX runtime (no TensorFlow): the same ``X``, the same checks and errors
     (``on_error``), the same tokenizer (``tokenizers``, the model's
-    ``tokenizer.json``), truncation at ``max_length`` tokens. Batches keep
-    the order of ``X`` (the extractor groups texts of similar length; the
-    vectors are the same, the padding differs).
+    ``tokenizer.json``), truncation at ``max_length`` tokens, and batches of
+    texts of similar length, as the extractor makes them: each batch is padded
+    only to its own longest text.
     """
 
     def __init__(self, *, max_length, pad_id, batch_size, on_error, tokenizer):
@@ -442,21 +443,27 @@ class TokenReader:
         return cls(**settings, tokenizer=tokenizer)
 
     def batches(self, X):
-        """``(start, {"input_ids", "attention_mask"}, failures)`` per batch, in order."""
+        """``(rows, {"input_ids", "attention_mask"}, failures)`` per batch.
+
+        ``rows`` are the positions in ``X`` of the batch's texts (an int array:
+        texts of similar token length share a batch); ``failures`` maps a
+        position to the message naming the text.
+        """
         checker = SentenceEmbedder(on_error=self.on_error)
         documents = checker._items(X)
+        texts, failures = [], {}
+        for index, document in enumerate(documents):
+            problem = text_problem(document)
+            if problem is not None:
+                failures[index] = f"{checker._describe(index, document)}: {problem}"
+            texts.append("" if problem is not None else document)
         self.tokenizer.enable_truncation(self.max_length)
         try:
-            for start in range(0, len(documents), self.batch_size):
-                texts, failures = [], {}
-                for index in range(start, min(len(documents), start + self.batch_size)):
-                    problem = text_problem(documents[index])
-                    if problem is not None:
-                        described = checker._describe(index, documents[index])
-                        failures[index] = f"{described}: {problem}"
-                    texts.append("" if problem is not None else documents[index])
-                encodings = self.tokenizer.encode_batch(texts)
-                ids, mask = pad_batch([encoding.ids for encoding in encodings], self.pad_id)
-                yield start, {"input_ids": ids, "attention_mask": mask}, failures
+            sequences = [encoding.ids for encoding in self.tokenizer.encode_batch(texts)]
         finally:
             self.tokenizer.no_truncation()
+        lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
+        for rows in length_batches(lengths, self.batch_size):
+            ids, mask = pad_batch([sequences[i] for i in rows], self.pad_id)
+            bad = {int(i): failures[i] for i in rows if i in failures}
+            yield rows, {"input_ids": ids, "attention_mask": mask}, bad

@@ -286,3 +286,27 @@ result = {{
     expected_errors = errors_of(pipeline.predict_proba, bad[:4])
     assert all(expected_errors)
     assert result["errors"] == expected_errors
+
+
+def test_exported_sentence_embedder_batches_texts_by_length_and_keeps_their_order(tmp_path):
+    from sktransfer import SentenceEmbedder
+
+    from ..text.tiny_bert import write_tiny_bert
+
+    # Lengths out of order, batches of 2, a bad text in the middle (on_error="nan").
+    texts = ["a b c d e f g", "a", "a b c d e", "a b", None, "a b c d e f g h i j", "a b c"]
+    embedder = SentenceEmbedder(
+        encoder=write_tiny_bert(tmp_path / "bert"), batch_size=2, on_error="nan"
+    )
+    with pytest.warns(UserWarning, match=r"document 4 \(NoneType\): missing"):
+        expected = embedder.fit(texts).transform(texts)
+    model = load(to_onnx(embedder, tmp_path / "text.onnx", X_sample=texts[:4]).path)
+    reader = model._readers[0]
+    batches = [rows.tolist() for rows, _, _ in reader.batches(texts)]
+    lengths = [len(t.split()) if t else 0 for t in texts]  # one token a word here
+    assert sorted(sum(batches, [])) == list(range(len(texts)))
+    assert [lengths[i] for i in sum(batches, [])] == sorted(lengths)  # shortest first
+    with pytest.warns(UserWarning, match=r"document 4 \(NoneType\): missing"):
+        got = model.transform(texts)
+    assert np.isnan(got[4]).all() and not np.isnan(np.delete(got, 4, axis=0)).any()
+    np.testing.assert_allclose(got, expected, atol=TOLERANCE, rtol=0)

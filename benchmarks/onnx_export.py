@@ -13,11 +13,17 @@
 3. Process start to the first prediction: a fresh Python that loads the model
    and classifies one PNG file, the exported model against the joblib one;
    and ``sktransfer serve`` from its start to its first answer, for both.
+4. With ``--text`` (alone): the demo's text task (200 review sentences, all-MiniLM-L6-v2
+   sentence vectors, LogisticRegression; stratified 160/40 split): accuracy,
+   probability difference and sentences/s of the exported pipeline and of its
+   dynamic int8 copy (int8 weights, activation ranges per batch) against the
+   pipeline's, on the 200 sentences.
 
-    python benchmarks/onnx.py             # about 10 minutes on 2 cores
-    python benchmarks/onnx.py --full      # the demo's full sizes (500 labels, 1000 tests)
-    python benchmarks/onnx.py --every-backbone    # which backbones of the list export
-    python benchmarks/onnx.py --skip-throughput --skip-demo   # start-up alone
+    python benchmarks/onnx_export.py             # about 10 minutes on 2 cores
+    python benchmarks/onnx_export.py --full      # the demo's full sizes (500 labels, 1000 tests)
+    python benchmarks/onnx_export.py --every-backbone    # which backbones of the list export
+    python benchmarks/onnx_export.py --skip-throughput --skip-demo   # start-up alone
+    python benchmarks/onnx_export.py --text      # the sentence encoder, float32 and dynamic int8
 """
 
 import argparse
@@ -29,12 +35,9 @@ import time
 import warnings
 from pathlib import Path
 
-# Run as a script, this file's folder comes first on sys.path, where this file would
-# stand in for the onnx package.
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+import numpy as np
 
-import numpy as np  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 BACKBONES = [  # (backbone, weights)
     ("efficientnet_lite0", "imagenet"),
@@ -153,6 +156,47 @@ def demo_task(folder, n_train, n_test, n_calibration, repeats):
     return pipeline, path
 
 
+def text_task(folder, repeats):
+    """The demo's text task exported, float32 and dynamic int8, against the pipeline."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+
+    from sktransfer import SentenceEmbedder
+    from sktransfer.datasets import load_polarity
+    from sktransfer.onnx import load, quantize, to_onnx
+
+    texts, labels = load_polarity()
+    train, test, y_train, y_test = train_test_split(
+        texts, labels, test_size=40, stratify=labels, random_state=0
+    )
+    pipeline = make_pipeline(SentenceEmbedder(), LogisticRegression(max_iter=1000))
+    pipeline.fit(train, y_train)
+    path, int8_path = folder / "text.onnx", folder / "text.int8.onnx"
+    export = to_onnx(pipeline, path, X_sample=test[:16])
+    quantize(path, int8_path, method="dynamic", X_check=texts)
+    float32, int8 = load(path), load(int8_path)
+    models = [("Python", pipeline, None), ("ONNX float32", float32, path)]
+    models.append(("ONNX int8 dyn.", int8, int8_path))
+    speeds = rates([model.predict_proba for _, model, _ in models], texts, repeats)
+    proba = pipeline.predict_proba(test)
+    print(
+        f"\nreview polarity, 160 labels, 40 test sentences, all-MiniLM-L6-v2 + "
+        f"LogisticRegression; export check {export.max_difference:.2g} on {export.n_items} "
+        f"items; sentences/s on all {len(texts)} sentences"
+    )
+    print(
+        f"{'model':14s} {'accuracy':>9s} {'max |proba diff|':>17s} {'sentences/s':>12s} {'MB':>6s}"
+    )
+    for (name, model, file), speed in zip(models, speeds):
+        p = proba if model is pipeline else model.predict_proba(test)
+        accuracy = float(np.mean(pipeline.classes_[p.argmax(1)] == np.asarray(y_test)))
+        size = "" if file is None else f"{file.stat().st_size / 1e6:.1f}"
+        print(
+            f"{name:14s} {accuracy:9.3f} {np.abs(p - proba).max():17.2g} {speed:12.1f} {size:>6s}"
+        )
+
+
 def small_model(folder):
     """The demo's pipeline fitted on 20 images, and its export: for the start-up alone."""
     from sklearn.linear_model import LogisticRegression
@@ -256,7 +300,14 @@ def main(argv=None):
         action="store_true",
         help="only export every backbone of the list and say which convert (about 10 minutes)",
     )
+    parser.add_argument(
+        "--text", action="store_true", help="only the sentence encoder's export (section 4)"
+    )
     args = parser.parse_args(argv)
+    if args.text:
+        with tempfile.TemporaryDirectory(prefix="sktransfer-onnx-bench-") as folder:
+            text_task(Path(folder), args.repeats)
+        return
     if args.every_backbone:
         with tempfile.TemporaryDirectory(prefix="sktransfer-onnx-bench-") as folder:
             every_backbone(Path(folder))
