@@ -525,6 +525,30 @@ def pad_batch(sequences, pad_id=0):
     return ids, mask
 
 
+def token_ids(tokenizer, texts, max_length):
+    """One list of token ids per text, [CLS] and [SEP] included, cut at ``max_length``."""
+    tokenizer.enable_truncation(max_length)
+    try:
+        return [encoding.ids for encoding in tokenizer.encode_batch(list(texts))]
+    finally:
+        tokenizer.no_truncation()
+
+
+def padded_batches(sequences, batch_size, pad_id=0):
+    """``(rows, input_ids, attention_mask)`` per batch of ``sequences`` of similar length.
+
+    ``rows`` are the batch's positions in ``sequences`` (``length_batches``);
+    each batch is padded to its own longest sequence (``pad_batch``).
+
+    >>> [(rows.tolist(), ids.shape) for rows, ids, _ in padded_batches([[1, 2, 3], [1], [1, 2]], 2)]
+    [([1, 2], (2, 2)), ([0], (1, 3))]
+    """
+    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
+    for rows in length_batches(lengths, batch_size):
+        ids, mask = pad_batch([sequences[i] for i in rows], pad_id)
+        yield rows, ids, mask
+
+
 def length_batches(lengths, batch_size):
     """Index batches of similar length: the positions sorted by length, cut every ``batch_size``.
 
@@ -579,11 +603,7 @@ class SentenceEncoder:
 
     def token_ids(self, texts, max_length):
         """One list of token ids per text, [CLS] and [SEP] included, cut at ``max_length``."""
-        self.tokenizer.enable_truncation(max_length)
-        try:
-            return [encoding.ids for encoding in self.tokenizer.encode_batch(list(texts))]
-        finally:
-            self.tokenizer.no_truncation()
+        return token_ids(self.tokenizer, texts, max_length)
 
     def forward(self):
         """The compiled forward: ``(input_ids, attention_mask)`` int32 (n, t) -> (n, d) float32.
@@ -624,12 +644,10 @@ class SentenceEncoder:
         """Sentence vectors of ``texts`` (strings), float32 (n, d), in batches of similar length."""
         sequences = self.token_ids(texts, max_length)
         out = np.empty((len(sequences), self.n_features), dtype=np.float32)
-        lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
-        for batch in length_batches(lengths, batch_size):
-            ids, mask = pad_batch([sequences[i] for i in batch], self.pad_id)
-            out[batch] = self(ids, mask)
+        for rows, ids, mask in padded_batches(sequences, batch_size, self.pad_id):
+            out[rows] = self(ids, mask)
             if progress is not None:
-                progress.update(len(batch))
+                progress.update(len(rows))
         return out
 
 

@@ -32,12 +32,12 @@ from ._bert import (
     WEIGHTS_PACKAGE,
     file_identity,
     files_sha256,
-    length_batches,
     load_tokenizer,
-    pad_batch,
+    padded_batches,
     read_model_files,
     resolve_model_source,
     shared_encoder,
+    token_ids,
 )
 from ._io import numeric_documents
 
@@ -287,16 +287,20 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
 
     # -- transform -------------------------------------------------------------------
 
-    def _extract(self, documents, indices, encoder):
-        """Rows of ``documents[indices]``, and failures by index in ``documents``."""
-        failures = {}
-        good = []
-        for index in indices:
+    def _good_and_failures(self, documents, indices):
+        """The usable ``indices``, and a message naming each other document, by index."""
+        good, failures = [], {}
+        for index in map(int, indices):
             problem = text_problem(documents[index])
             if problem is None:
-                good.append(int(index))
+                good.append(index)
             else:
-                failures[int(index)] = f"{self._describe(int(index), documents[index])}: {problem}"
+                failures[index] = f"{self._describe(index, documents[index])}: {problem}"
+        return good, failures
+
+    def _extract(self, documents, indices, encoder):
+        """Rows of ``documents[indices]``, and failures by index in ``documents``."""
+        good, failures = self._good_and_failures(documents, indices)
         out = np.full((len(indices), encoder.n_features), np.nan, dtype=np.float32)
         with tqdm(
             total=len(good), desc="sentence vectors", unit="text", disable=not self.verbose
@@ -451,19 +455,9 @@ class TokenReader:
         """
         checker = SentenceEmbedder(on_error=self.on_error)
         documents = checker._items(X)
-        texts, failures = [], {}
-        for index, document in enumerate(documents):
-            problem = text_problem(document)
-            if problem is not None:
-                failures[index] = f"{checker._describe(index, document)}: {problem}"
-            texts.append("" if problem is not None else document)
-        self.tokenizer.enable_truncation(self.max_length)
-        try:
-            sequences = [encoding.ids for encoding in self.tokenizer.encode_batch(texts)]
-        finally:
-            self.tokenizer.no_truncation()
-        lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
-        for rows in length_batches(lengths, self.batch_size):
-            ids, mask = pad_batch([sequences[i] for i in rows], self.pad_id)
+        _, failures = checker._good_and_failures(documents, range(len(documents)))
+        texts = ["" if i in failures else text for i, text in enumerate(documents)]
+        sequences = token_ids(self.tokenizer, texts, self.max_length)
+        for rows, ids, mask in padded_batches(sequences, self.batch_size, self.pad_id):
             bad = {int(i): failures[i] for i in rows if i in failures}
             yield rows, {"input_ids": ids, "attention_mask": mask}, bad

@@ -5,7 +5,6 @@ import multiprocessing
 import os
 import shutil
 import signal
-import subprocess
 import sys
 
 import numpy as np
@@ -118,13 +117,7 @@ def test_processes_starting_together_leave_a_cache_every_later_process_loads(tmp
         "import sys, numpy as np; from tests.audio._first_users import features;"
         f"np.save({str(out)!r}, features({paths[:1]!r}))"
     )
-    later = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
-    assert later.returncode == 0, later.stderr
+    run_python("-c", script, env=_env(cache))
     expected = users.features(paths[:1])
     np.testing.assert_array_equal(np.load(out), expected)
     np.testing.assert_array_equal(np.load(tmp_path / "plain.npy"), expected)
