@@ -2,13 +2,13 @@
 
 Run from the repository root::
 
-    python benchmarks/sentence_encoder.py [--skip-finetune]
+    python benchmarks/sentence_encoder.py
 
 1. Accuracy on gensim's 200 labelled review sentences (the demo's text task):
    stratified 5-fold cross-validation x 4, logistic regression on TF-IDF,
    Word2Vec (news source corpus), GloVe 6B 50-d and all-MiniLM-L6-v2 sentence
-   vectors, with a learning curve over the number of labels; and
-   FineTuneTextClassifier frozen against fine-tuned (top 2 layers), 5 folds x 1.
+   vectors, with a learning curve over the number of labels (fine-tuning the
+   encoder is measured by ``benchmarks/text_finetune.py``).
 2. Accuracy on a second real labelled collection that ships with gensim: the word pairs of
    Mikolov's analogy questions (``questions-words.txt``), each pair ("athens greece",
    "boy girl", "quick quickly") labelled with its relation (14 classes: capital, currency,
@@ -27,11 +27,11 @@ import numpy as np
 from gensim.test.utils import datapath
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold, cross_val_score
+from sklearn.model_selection import RepeatedStratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sktransfer import FineTuneTextClassifier, SentenceEmbedder, Word2VecEmbedder
+from sktransfer import SentenceEmbedder, Word2VecEmbedder
 from sktransfer.datasets import load_polarity
 from sktransfer.text import default_tokenize
 from sktransfer.text._bert import length_batches, pad_batch
@@ -144,21 +144,6 @@ def relations():
         print(f"  {name:38s} {scores.mean():.3f} +- {scores.std():.3f}", flush=True)
 
 
-def finetune(texts, labels):
-    cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
-    print("FineTuneTextClassifier, stratified 5-fold x 1")
-    for layers in (0, 2):
-        model = FineTuneTextClassifier(
-            trainable_layers=layers, epochs=12 if layers else 40, freeze_epochs=4, random_state=0
-        )
-        start = time.perf_counter()
-        scores = cross_val_score(model, texts, labels, cv=cv)
-        print(
-            f"  trainable_layers={layers}: {scores.mean():.3f} +- {scores.std():.3f} "
-            f"({(time.perf_counter() - start) / 5:.0f} s per fit)"
-        )
-
-
 def throughput(texts):
     embedder = SentenceEmbedder(batch_size=32).fit(texts)
     encoder = embedder._weights()
@@ -198,8 +183,7 @@ def throughput(texts):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--skip-finetune", action="store_true")
-    parser.add_argument("--only", choices=("polarity", "relations", "throughput", "finetune"))
+    parser.add_argument("--only", choices=("polarity", "relations", "throughput"))
     args = parser.parse_args()
     texts, labels = load_polarity()
     if args.only == "relations":
@@ -210,5 +194,3 @@ if __name__ == "__main__":
     # Mixed lengths: the review sentences and 1 in 8 of them repeated 6 times into a paragraph.
     mixed = [t if i % 8 else " ".join([t] * 6) for i, t in enumerate(texts * 2)]
     throughput(mixed)
-    if not args.skip_finetune:
-        finetune(texts, labels)

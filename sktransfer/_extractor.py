@@ -109,11 +109,15 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         self._fit(self._items(X))
         return self
 
-    def _fit(self, items):
-        """Fitted state from ``items``; returns what ``_fit_weights`` returned besides weights."""
+    def _fit(self, items, **fit_params):
+        """Fitted state from ``items``; returns what ``_fit_weights`` returned besides weights.
+
+        ``fit_params`` (the labels of an extractor that learns from them) go to
+        ``_fit_weights``.
+        """
         for name in ("_weights_in_use", "_embedded_weights"):
             self.__dict__.pop(name, None)
-        weights, extra = self._fit_weights(items)
+        weights, extra = self._fit_weights(items, **fit_params)
         self._weights_in_use = weights
         self.weights_sha256_ = self._weights_digest(weights)
         names = self._feature_names(weights)

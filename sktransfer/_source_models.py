@@ -29,7 +29,8 @@ kind               export                      produced by
 ``"word_vectors"`` :class:`ExportedWordVectors` ``SequenceClassifier``,
                                                ``Word2VecEmbedder``
 ``"dense_layers"`` :class:`ExportedDenseLayers` ``DenseHeadClassifier``
-``"sentence_encoder"`` :class:`ExportedSentenceEncoder` ``FineTuneTextClassifier``
+``"sentence_encoder"`` :class:`ExportedSentenceEncoder` ``FineTuneTextClassifier``,
+                                               ``SentenceEmbedder`` (fine-tuned)
 ``"onnx"``         :class:`ExportedOnnx`       the extractors and heads (their
                                                part of an ONNX graph, or why
                                                they have none)

@@ -12,8 +12,6 @@ backend of Keras has ``tf.distribute``.
 import contextlib
 import functools
 
-import keras
-
 DISTRIBUTIONS = ("mirrored",)
 """The named values of ``distribution``; None trains on one device, a strategy object is used as given."""
 
@@ -36,6 +34,8 @@ def as_strategy(distribution):
     """
     if distribution is None:
         return None
+    import keras  # here, so that reading DISTRIBUTIONS imports no Keras (exported models)
+
     if keras.backend.backend() != "tensorflow":
         raise ValueError(
             f"distribution={distribution!r} needs Keras' TensorFlow backend, but "

@@ -14,9 +14,10 @@ from .._modalities import MODALITIES
 AUDIO_FEATURES = ("spectral", "pretrained")
 """What an audio model learns from: the 193 spectral features, or an ImageNet network on
 log-mel spectrogram images."""
-TEXT_FEATURES = ("word-vectors", "sentence", "fine-tuned")
+TEXT_FEATURES = ("word-vectors", "sentence", "contrastive", "fine-tuned")
 """What a text model learns from: word vectors under an LSTM head, all-MiniLM-L6-v2 sentence
-vectors under a dense head, or that encoder fine-tuned end to end."""
+vectors under a dense head (frozen, or fine-tuned contrastively on pairs of the labelled
+texts first), or that encoder fine-tuned end to end."""
 DEFAULT_BACKBONE = "efficientnet_lite0"
 """The image backbone of ``sktransfer fit`` and ``build_pipeline`` when none is given."""
 PARAMETERS = {
@@ -79,9 +80,10 @@ def check_applicable(
         Whether the dense head's size, the LSTM's units, a freeze depth, or
         the image backbone and input size are given.
     audio_features : {"spectral", "pretrained"}
-    text_features : {"word-vectors", "sentence", "fine-tuned"}
+    text_features : {"word-vectors", "sentence", "contrastive", "fine-tuned"}
         Text: a dense head (``hidden_layer_sizes``) goes with sentence
-        vectors, a freeze depth with the fine-tuned encoder.
+        vectors (frozen or contrastive), a freeze depth with the encoder
+        that learns (contrastive or fine-tuned).
     names : dict
         How the caller spells each choice in messages: ``PARAMETERS`` (of
         ``build_pipeline``) or ``OPTIONS`` (of ``sktransfer fit``).
@@ -121,8 +123,8 @@ def check_applicable(
             )
         if trainable_layers and text_features == "sentence":
             raise ValueError(
-                f"{names['trainable_layers']} is for {names['text_features']} fine-tuned, "
-                "not sentence"
+                f"{names['trainable_layers']} is for {names['text_features']} contrastive or "
+                "fine-tuned, whose encoder learns, not sentence"
             )
         hidden_layer_sizes = trainable_layers = False  # they apply here
     if hidden_layer_sizes and modality == "text":

@@ -9,7 +9,7 @@ import argparse
 
 from .. import __version__
 from .._modalities import MODALITIES
-from ._checks import AUDIO_FEATURES, DEFAULT_BACKBONE, GRID_FOLDS
+from ._checks import AUDIO_FEATURES, DEFAULT_BACKBONE, GRID_FOLDS, TEXT_FEATURES
 
 
 def _head_size(text):
@@ -81,11 +81,12 @@ def _add_fit_parser(commands):
     )
     fit.add_argument(
         "--text-features",
-        choices=("word-vectors", "sentence", "fine-tuned"),
+        choices=TEXT_FEATURES,
         default="word-vectors",
         help="text: word vectors (GloVe when installed) under an LSTM head, all-MiniLM-L6-v2 "
-        "sentence vectors under a dense head, or that encoder fine-tuned end to end "
-        "(default: %(default)s)",
+        "sentence vectors under a dense head (contrastive: the encoder first fine-tuned on "
+        "pairs of the labelled texts, SetFit's way), or that encoder fine-tuned end to end "
+        "with a softmax head (default: %(default)s)",
     )
     fit.add_argument(
         "--backbone",
@@ -115,7 +116,8 @@ def _add_fit_parser(commands):
         "--trainable-layers",
         type=_trainable_layers,
         action="append",
-        help="images, --audio-features pretrained and --text-features fine-tuned: fine-tune "
+        help="images, --audio-features pretrained and --text-features contrastive or "
+        "fine-tuned: fine-tune "
         "this many top backbone or encoder layers (a number or all); repeat it to give the "
         "--grid candidates",
     )

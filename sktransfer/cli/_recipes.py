@@ -11,8 +11,11 @@
   holding the GloVe 6B 50-d vectors when the ``glove`` extra is installed and
   otherwise learning 50-d vectors on the training texts; with
   ``text_features="sentence"``, ``SentenceEmbedder`` (all-MiniLM-L6-v2) then
-  ``DenseHeadClassifier``; with ``"fine-tuned"``, ``FineTuneTextClassifier``
-  on the raw texts.
+  ``DenseHeadClassifier``; with ``"contrastive"``, the same with the encoder
+  fine-tuned on pairs of the labelled texts first
+  (``SentenceEmbedder(fine_tune="contrastive")``, its ``trainable_layers``
+  the freeze depth); with ``"fine-tuned"``, ``FineTuneTextClassifier`` on the
+  raw texts.
 
 Every pipeline ends in a step named ``HEAD`` (``"head"``), a Keras head with
 ``history_`` and ``best_epoch_``; the extractors are the steps ``FEATURES``
@@ -107,10 +110,12 @@ def build_pipeline(
         Audio: the 193 spectral features (``AudioSpectralFeatures``), or
         128 x 128 log-mel spectrogram images (``AudioSpectrogramImages``)
         through the ImageNet ``backbone``.
-    text_features : {"word-vectors", "sentence", "fine-tuned"}, default="word-vectors"
+    text_features : {"word-vectors", "sentence", "contrastive", "fine-tuned"}, default="word-vectors"
         Text: word vectors under ``SequenceClassifier``, all-MiniLM-L6-v2
         sentence vectors (``SentenceEmbedder``) under ``DenseHeadClassifier``,
-        or ``FineTuneTextClassifier`` (``trainable_layers``, default 2).
+        the same after contrastive fine-tuning of the encoder
+        (``trainable_layers``, default "all"), or ``FineTuneTextClassifier``
+        (``trainable_layers``, default 2).
     epochs : int or None, default=None
         Maximum training epochs of the head; None: the head's default.
     n_jobs : int or None, default=None
@@ -173,13 +178,15 @@ def build_pipeline(
             trainable_layers=2 if trainable_layers is None else trainable_layers, **head_kwargs
         )
         return Pipeline([(HEAD, head)])
-    if modality == "text" and text_features == "sentence":
-        return Pipeline(
-            [
-                (FEATURES, SentenceEmbedder(verbose=verbose)),
-                (HEAD, DenseHeadClassifier(**head_kwargs)),
-            ]
-        )
+    if modality == "text" and text_features in ("sentence", "contrastive"):
+        embedder = SentenceEmbedder(verbose=verbose)
+        if text_features == "contrastive":
+            embedder.set_params(
+                fine_tune="contrastive",
+                trainable_layers="all" if trainable_layers is None else trainable_layers,
+                random_state=random_state,
+            )
+        return Pipeline([(FEATURES, embedder), (HEAD, DenseHeadClassifier(**head_kwargs))])
     steps = []
     if pretrained_audio:
         spectrogram = AudioSpectrogramImages(
@@ -275,9 +282,12 @@ def parameter_grid(
     )
     if modality == "text" and text_features == "fine-tuned":
         return {f"{HEAD}__trainable_layers": list(trainable_layers or DEFAULT_TEXT_FREEZE_DEPTHS)}
-    if modality == "text" and text_features == "sentence":
+    if modality == "text" and text_features in ("sentence", "contrastive"):
         sizes = [tuple(sizes) for sizes in hidden_layer_sizes or DEFAULT_GRID_HIDDEN_LAYER_SIZES]
-        return {f"{HEAD}__hidden_layer_sizes": sizes}
+        grid = {f"{HEAD}__hidden_layer_sizes": sizes}
+        if trainable_layers:
+            grid[f"{FEATURES}__trainable_layers"] = list(trainable_layers)
+        return grid
     if modality == "text":
         return {
             f"{HEAD}__lstm_units": list(lstm_units or DEFAULT_GRID_LSTM_UNITS),

@@ -2,9 +2,10 @@
 
 - images (``_images``): Fashion-MNIST with 500 labels, EfficientNet-Lite0
   ImageNet features against raw pixels, scored on 1,000 test images;
-- text (``_text``): 200 review sentences, all-MiniLM-L6-v2 sentence vectors,
-  Word2Vec vectors from a news corpus and pretrained GloVe against TF-IDF, scored
-  by repeated cross-validation;
+- text (``_text``): 200 review sentences, all-MiniLM-L6-v2 sentence vectors
+  (frozen, and fine-tuned on labelled pairs as SetFit does), Word2Vec vectors
+  from a news corpus and pretrained GloVe against TF-IDF, scored by repeated
+  cross-validation;
 - audio (``_audio``): spoken digits, the 193 spectral features against the raw
   waveform, scored on unheard voices;
 - two-stage transfer (``_two_stage``): Fashion-MNIST's classes 6 to 9 with 50
@@ -14,7 +15,7 @@
 ``run_demo`` prints one results table and writes ``results.json`` and the
 figures (a confusion matrix of each task's best transfer model, and learning
 curves) to the output folder. ``small=True`` runs the same tasks on fewer
-labels, test items and repeats, in about a minute.
+labels, test items and repeats, in under two minutes.
 """
 
 import json
@@ -97,7 +98,7 @@ def run_demo(out_dir="sktransfer-demo", *, small=False, n_jobs=-1, verbose=1):
         synthesized audio clips, kept for the next run).
     small : bool, default=False
         Fewer labels, test items, clips and repeats: the same comparisons in
-        about a minute, less precisely.
+        under two minutes, less precisely.
     n_jobs : int, default=-1
         Threads and processes of the feature extractors (-1: all cores).
     verbose : int, default=1

@@ -337,9 +337,9 @@ class SklearnKerasClassifier(KerasClassifierCore):
                 f"{len(y)} samples are too few for a dev split of {n_dev} with "
                 f"{len(counts)} classes; set early_stopping=False"
             )
-        return train_test_split(
-            np.arange(len(y)), test_size=n_dev, stratify=labels, random_state=self._random_state
-        )
+        # A fit that splits more than once (two phases) sets one seed for all of them.
+        seed = self.__dict__.get("_dev_split_seed", self._random_state)
+        return train_test_split(np.arange(len(y)), test_size=n_dev, stratify=labels, random_state=seed)
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         self._train_phase(

@@ -102,12 +102,58 @@ class FineTuningPhases:
         for layer in model.layers[model.layers.index(pool) + 1 :]:
             outputs = layer(outputs)
         self.model_ = compile_model(keras.Model(inputs, outputs), compile_kwargs)
+        if self._starts_from_linear_probe:
+            self._start_from_linear_probe(activations, y, args[0] if args else None)
         try:
             self._train_phase(compile_kwargs, activations, y, *args, **kwargs)
         finally:
             self.model_ = model
 
+    #: Whether a softmax head without hidden layers starts from a logistic regression.
+    _starts_from_linear_probe = False
+
+    def _start_from_linear_probe(self, activations, y, sample_weight):
+        """Set the softmax layer to a logistic regression fitted on the frozen ``activations``.
+
+        scikit-learn's ``LogisticRegression`` (L-BFGS, ``C=1``) on the rows
+        that train (the dev split left out), so that the head starts where
+        the simplest strong baseline ends instead of at random: with a few
+        labels, a few epochs of Adam from random weights leave the head far
+        less trained than that (linear probing, then fine-tuning). Heads with
+        hidden layers start at random as before.
+        """
+        from sklearn.linear_model import LogisticRegression
+
+        dense = [layer for layer in self.model_.layers if isinstance(layer, keras.layers.Dense)]
+        if len(dense) != 1:
+            return
+        softmax = dense[0]
+        rows = self._dev_split(y)[0] if self.early_stopping else np.arange(len(y))
+        y = y.argmax(axis=1) if y.ndim > 1 and y.shape[1] > 1 else y.ravel()
+        y = y.astype(int)
+        weight = None if sample_weight is None else np.asarray(sample_weight)[rows]
+        if len(np.unique(y[rows])) != softmax.units:
+            return  # a class absent from the training rows: nothing to start it from
+        probe = LogisticRegression(C=1.0, max_iter=5000)
+        probe.fit(np.asarray(activations, np.float32)[rows], y[rows], sample_weight=weight)
+        kernel = np.zeros((activations.shape[1], softmax.units), np.float32)
+        bias = np.zeros(softmax.units, np.float32)
+        if softmax.units == 2:  # one logit difference: class 1 against class 0
+            kernel[:, 1], bias[1] = probe.coef_[0], probe.intercept_[0]
+        else:
+            kernel[:], bias[:] = probe.coef_.T, probe.intercept_
+        softmax.set_weights([kernel, bias])
+
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        # One dev split for both phases (and the linear probe), even without a random_state.
+        seed = self._random_state
+        self._dev_split_seed = np.random.randint(2**31 - 1) if seed is None else seed
+        try:
+            self._fit_phases(X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs)
+        finally:
+            del self._dev_split_seed
+
+    def _fit_phases(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         unfreeze = self.trainable_layers == "all" or self.trainable_layers > 0
         warmup = min(self.freeze_epochs, epochs) if unfreeze else epochs
         phases = [(warmup, self.learning_rate, False)]

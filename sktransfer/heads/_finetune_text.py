@@ -5,7 +5,6 @@ import os
 from numbers import Integral, Real
 
 import keras
-import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -112,7 +111,9 @@ class FineTuneTextClassifier(SharesSourceModel, FineTuningPhases, SklearnKerasCl
 
     Training runs in two phases: ``freeze_epochs`` epochs with the encoder
     frozen, so that the new head's random weights do not wreck the
-    pretrained ones, then the remaining ``epochs - freeze_epochs`` epochs
+    pretrained ones (a head without hidden layers starts from scikit-learn's
+    ``LogisticRegression`` fitted on the frozen vectors of the training
+    rows, so that it is never less trained than that baseline), then the remaining ``epochs - freeze_epochs`` epochs
     with the chosen layers unfrozen at ``learning_rate * lr_mult``, warmed
     up linearly over the first ``warmup_fraction`` of that phase's steps
     from 0, then decayed to 0 along a cosine (the schedule transformers are
@@ -185,6 +186,7 @@ class FineTuneTextClassifier(SharesSourceModel, FineTuningPhases, SklearnKerasCl
     _sktransfer_modality = "text"
     _source_parameter = "encoder"
     _frozen_output_layer = "sentence_vector"
+    _starts_from_linear_probe = True
     _parameter_constraints = {
         **SklearnKerasClassifier._parameter_constraints,
         "encoder": [str, os.PathLike, BaseEstimator],
@@ -306,21 +308,12 @@ class FineTuneTextClassifier(SharesSourceModel, FineTuningPhases, SklearnKerasCl
 
     def _unfreeze(self, model):
         """Make the top ``trainable_layers`` transformer layers trainable ("all": everything)."""
-        from ..text._bert import EncoderSpec
+        from ..text._bert import EncoderSpec, set_trainable_layers
 
         encoder = self._encoder(model)
         n_layers = EncoderSpec({**self.encoder_files_, "model.safetensors": b""}).num_layers
-        first = (
-            0 if self.trainable_layers == "all" else n_layers - min(self.trainable_layers, n_layers)
-        )
         encoder.trainable = True
-        for layer in encoder.layers:
-            name = layer.name
-            if name.startswith("layer_"):
-                layer.trainable = int(name.split("_")[1]) >= first
-            else:
-                layer.trainable = self.trainable_layers == "all"
-        return sum(int(np.prod(w.shape)) for w in encoder.trainable_weights)
+        return set_trainable_layers(encoder, self.trainable_layers, n_layers)
 
     def _frozen_activations_reusable(self):
         return True

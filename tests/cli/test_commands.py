@@ -513,10 +513,13 @@ def test_lstm_units_must_be_a_positive_integer(value, tmp_path, capsys):
     )
 
 
-@pytest.mark.parametrize("features", ["sentence", "fine-tuned"])
+@pytest.mark.parametrize("features", ["sentence", "contrastive", "fine-tuned"])
 def test_text_features_choose_the_sentence_encoder(features, polarity_files, tmp_path, capsys):
     out = tmp_path / "reviews.joblib"
-    extra = ["--trainable-layers", "0"] if features == "fine-tuned" else ["--head-size", "none"]
+    extra = {
+        "fine-tuned": ["--trainable-layers", "0"],
+        "contrastive": ["--trainable-layers", "1", "--head-size", "none"],
+    }.get(features, ["--head-size", "none"])
     status, _, _ = run(
         capsys,
         "fit",
@@ -534,10 +537,15 @@ def test_text_features_choose_the_sentence_encoder(features, polarity_files, tmp
     )
     assert status == 0
     pipeline = model_file.load_model(out).pipeline
-    expected = {"sentence": ["SentenceEmbedder", "DenseHeadClassifier"]}.get(
-        features, ["FineTuneTextClassifier"]
-    )
+    expected = {
+        "sentence": ["SentenceEmbedder", "DenseHeadClassifier"],
+        "contrastive": ["SentenceEmbedder", "DenseHeadClassifier"],
+    }.get(features, ["FineTuneTextClassifier"])
     assert [type(step).__name__ for step in pipeline.named_steps.values()] == expected
+    if features == "contrastive":
+        embedder = pipeline.named_steps["features"]
+        assert (embedder.fine_tune, embedder.trainable_layers) == ("contrastive", 1)
+        assert embedder.n_training_pairs_ > 0 and embedder.base_weights_sha256_
     status, stdout, _ = run(capsys, "predict", out, "what a delight", "--quiet")
     assert status == 0 and stdout.splitlines()[1].split(",")[1] in ("neg", "pos")
     with pytest.raises(SystemExit):

@@ -44,7 +44,7 @@ def test_demo_prints_the_table_and_writes_results(tmp_path):
     rows = {
         (r["task"].split(",")[0], r["kind"], r["method"].split(" + ")[0]): r for r in report["rows"]
     }
-    assert len(rows) == 12
+    assert len(rows) == 13
     for row in rows.values():
         assert f"{row['accuracy']:.3f}" in result.stdout
     # Each modality: the transfer pipeline beats its from-scratch baseline on held-out data.
@@ -59,6 +59,18 @@ def test_demo_prints_the_table_and_writes_results(tmp_path):
     sentences = rows["review polarity", "transfer", "all-MiniLM-L6-v2 sentence vectors"]
     assert sentences["labels_used"] == 160
     assert sentences["accuracy"] >= 0.68 and sentences["accuracy"] > glove["accuracy"] + 0.04
+    # The encoder fine-tuned on pairs of the training fold's sentences (--small: one fold).
+    setfit = rows["review polarity", "transfer", "all-MiniLM-L6-v2 fine-tuned on labelled pairs"]
+    assert setfit["labels_used"] == 160
+    assert setfit["evaluation"] == "1 of the 5 folds of a cross-validation, 4 epochs"
+    assert setfit["accuracy"] >= 0.65
+    text_curves = report["learning_curves"]["text"]
+    assert sorted(text_curves) == [
+        "TF-IDF bag of words (from scratch)",
+        "all-MiniLM-L6-v2 fine-tuned on labelled pairs (SetFit) (transfer)",
+        "all-MiniLM-L6-v2 sentence vectors (transfer)",
+    ]
+    assert all(curve["sizes"] == [16, 32, 160] for curve in text_curves.values())
     spectral = rows["spoken digits", "transfer", "193 spectral features"]
     waveform = rows["spoken digits", "baseline", "raw waveform"]
     assert spectral["labels_used"] == 60

@@ -74,3 +74,37 @@ def test_a_fitted_classifier_is_the_encoder_of_a_sentence_embedder():
 def test_a_bad_document_is_named():
     with pytest.raises(ValueError, match=r"document 2 \(NoneType\): missing"):
         _head().fit([*TEXTS[:2], None, *TEXTS[3:]], LABELS)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_the_head_starts_from_a_logistic_regression_on_the_frozen_vectors(
+    early_stopping, monkeypatch
+):
+    """With few labels, a softmax trained from random weights for a few epochs is far from
+    fitted; starting it from scikit-learn's LogisticRegression on the training rows is not."""
+    from sklearn.linear_model import LogisticRegression
+
+    vectors = SentenceEmbedder(encoder=tiny_bert_folder()).fit(TEXTS).transform(TEXTS)
+    settings = dict(encoder=tiny_bert_folder(), epochs=1, dropout=0.0, learning_rate=1e-6)
+    model = FineTuneTextClassifier(**settings, early_stopping=early_stopping, random_state=0).fit(
+        TEXTS, LABELS
+    )
+    rows = np.arange(len(TEXTS))
+    if early_stopping:  # the probe sees the rows that train, not the dev split
+        rows = training_rows(model, LABELS)
+    probe = LogisticRegression(max_iter=5000).fit(vectors[rows], np.asarray(LABELS)[rows])
+    np.testing.assert_allclose(model.predict_proba(TEXTS), probe.predict_proba(vectors), atol=1e-3)
+    monkeypatch.setattr(FineTuneTextClassifier, "_starts_from_linear_probe", False)
+    random_start = FineTuneTextClassifier(**settings, early_stopping=False, random_state=0)
+    random_start.fit(TEXTS, LABELS)
+    assert np.abs(random_start.predict_proba(TEXTS) - probe.predict_proba(vectors)).max() > 0.05
+
+
+def training_rows(model, labels):
+    """The rows a fitted head trained on, its dev split left out (drawn with its random_state)."""
+    codes = np.searchsorted(model.classes_, labels)
+    model._dev_split_seed = model.random_state
+    try:
+        return np.sort(model._dev_split(codes)[0])
+    finally:
+        del model._dev_split_seed

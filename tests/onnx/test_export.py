@@ -288,6 +288,30 @@ result = {{
     assert result["errors"] == expected_errors
 
 
+def test_a_contrastively_tuned_pipeline_exports_its_tuned_encoder(tmp_path):
+    """The graph computes with the tuned weights: its predictions are the pipeline's."""
+    from sktransfer import SentenceEmbedder
+
+    from ..text.tiny_bert import write_tiny_bert
+
+    texts = ["a great movie", "the plot was boring", "fun and warm", "awful, just awful"] * 2
+    labels = ["good", "bad", "good", "bad"] * 2
+    folder = write_tiny_bert(tmp_path / "bert")
+    tuned = make_pipeline(
+        SentenceEmbedder(encoder=folder, fine_tune="contrastive", random_state=0),
+        LogisticRegression(),
+    ).fit(texts, labels)
+    embedder = load(to_onnx(tuned[0], tmp_path / "embedder.onnx").path)
+    got = embedder.transform(texts)
+    np.testing.assert_allclose(got, tuned[0].transform(texts), atol=TOLERANCE, rtol=0)
+    frozen = SentenceEmbedder(encoder=folder).fit(texts).transform(texts)
+    assert np.abs(got - frozen).max() > 100 * TOLERANCE
+    model = load(to_onnx(tuned, tmp_path / "tuned.onnx").path)
+    np.testing.assert_allclose(
+        model.predict_proba(texts), tuned.predict_proba(texts), atol=TOLERANCE, rtol=0
+    )
+
+
 def test_exported_sentence_embedder_batches_texts_by_length_and_keeps_their_order(tmp_path):
     from sktransfer import SentenceEmbedder
 

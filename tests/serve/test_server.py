@@ -543,15 +543,15 @@ def test_a_failed_warm_up_is_reported(tmp_path):
         assert again.status_code == 503 and again.json() == answer.json()
 
 
-def test_a_sentence_encoder_model_is_served(tmp_path):
+@pytest.mark.parametrize("fine_tune", [False, "contrastive"])
+def test_a_sentence_encoder_model_is_served(fine_tune, tmp_path):
     from sktransfer import SentenceEmbedder
     from tests.text.tiny_bert import tiny_bert_folder
 
     texts = ["a great movie", "loved the film", "awful plot", "boring film"] * 3
     labels = ["pos", "pos", "neg", "neg"] * 3
-    pipeline = make_pipeline(
-        SentenceEmbedder(encoder=tiny_bert_folder()), LogisticRegression(max_iter=1000)
-    ).fit(texts, labels)
+    embedder = SentenceEmbedder(encoder=tiny_bert_folder(), fine_tune=fine_tune, random_state=0)
+    pipeline = make_pipeline(embedder, LogisticRegression(max_iter=1000)).fit(texts, labels)
     path = save_model(tmp_path / "sentences.joblib", pipeline, modality="text")
     with running(ServedModel.load(path)) as url:
         answer = post(f"{url}/predict_proba", json={"texts": texts[:4]}).json()
