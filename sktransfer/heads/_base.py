@@ -339,7 +339,9 @@ class SklearnKerasClassifier(KerasClassifierCore):
             )
         # A fit that splits more than once (two phases) sets one seed for all of them.
         seed = self.__dict__.get("_dev_split_seed", self._random_state)
-        return train_test_split(np.arange(len(y)), test_size=n_dev, stratify=labels, random_state=seed)
+        return train_test_split(
+            np.arange(len(y)), test_size=n_dev, stratify=labels, random_state=seed
+        )
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         self._train_phase(

@@ -147,7 +147,7 @@ class FineTuningPhases:
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         # One dev split for both phases (and the linear probe), even without a random_state.
         seed = self._random_state
-        self._dev_split_seed = np.random.randint(2**31 - 1) if seed is None else seed
+        self._dev_split_seed = np.random.default_rng().integers(2**31 - 1) if seed is None else seed
         try:
             self._fit_phases(X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs)
         finally:
