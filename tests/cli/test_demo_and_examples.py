@@ -60,7 +60,9 @@ def test_demo_prints_the_table_and_writes_results(tmp_path):
     assert sentences["labels_used"] == 160
     assert sentences["accuracy"] >= 0.68 and sentences["accuracy"] > glove["accuracy"] + 0.04
     # The encoder fine-tuned on pairs of the training fold's sentences (--small: one fold).
-    setfit = rows["review polarity", "transfer", "all-MiniLM-L6-v2 fine-tuned on labelled pairs"]
+    setfit = rows[
+        "review polarity", "transfer", "all-MiniLM-L6-v2 fine-tuned on labelled pairs (SetFit)"
+    ]
     assert setfit["labels_used"] == 160
     assert setfit["evaluation"] == "1 of the 5 folds of a cross-validation, 4 epochs"
     assert setfit["accuracy"] >= 0.65
