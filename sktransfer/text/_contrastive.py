@@ -104,7 +104,8 @@ def epoch_batches(lengths, batch_size, rng):
         chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
         batches += np.array_split(chunk, math.ceil(len(chunk) / batch_size))
     if len(batches) > 1 and len(batches[-1]) == 1:  # a lone text makes no pair
-        batches[-2] = np.concatenate([batches[-2], batches.pop()])
+        lone = batches.pop()
+        batches[-1] = np.concatenate([batches[-1], lone])
     order = rng.permutation(len(batches))
     return [batches[i] for i in order]
 
