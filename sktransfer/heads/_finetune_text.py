@@ -325,14 +325,10 @@ class FineTuneTextClassifier(SharesSourceModel, FineTuningPhases, SklearnKerasCl
         n_train = n_samples - (
             max(math.ceil(self.validation_fraction * n_samples), 2) if self.early_stopping else 0
         )
+        from ..text._contrastive import learning_rate_schedule
+
         steps = max(math.ceil(n_train / self.batch_size) * n_epochs, 1)
-        warmup = int(self.warmup_fraction * steps)
-        return keras.optimizers.schedules.CosineDecay(
-            0.0 if warmup else learning_rate,
-            decay_steps=max(steps - warmup, 1),
-            warmup_target=learning_rate if warmup else None,
-            warmup_steps=warmup,
-        )
+        return learning_rate_schedule(learning_rate, steps, self.warmup_fraction)
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         super()._fit_keras_model(X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs)
